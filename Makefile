@@ -1,0 +1,49 @@
+# gaitcnn task runner. The first target that needs Python creates .venv and installs the project.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.gaitcnn-installed
+DATA_ROOT ?=
+QUICK ?=
+OUT ?= results
+PYTEST_ARGS ?= -n 2
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+
+.PHONY: help install test test-all lint format ci bench reproduce-table1 clean
+
+help:  ## list the targets
+	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
+
+$(STAMP): setup.py constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)  ## create .venv and install gaitcnn with the dev tools
+
+test: $(STAMP)  ## fast test suite (not slow/gpu/realdata); exit code 5 (no tests) is a failure
+	@$(PY) -m pytest -m "not slow and not gpu and not realdata" $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
+
+test-all: $(STAMP)  ## every test, slow ones included
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)  ## ruff lint and format check
+	$(VENV)/bin/ruff check gaitcnn tests experiments data_prep benchmarks setup.py
+	$(VENV)/bin/ruff format --check gaitcnn tests experiments data_prep benchmarks setup.py
+
+format: $(STAMP)  ## apply ruff formatting and safe fixes
+	$(VENV)/bin/ruff check --fix gaitcnn tests experiments data_prep benchmarks setup.py
+	$(VENV)/bin/ruff format gaitcnn tests experiments data_prep benchmarks setup.py
+
+ci: lint test  ## what CI runs
+
+bench: $(STAMP)  ## speed benchmarks -> benchmarks/results.json
+	$(PY) -m benchmarks.run --out benchmarks/results.json
+
+reproduce-table1: $(STAMP)  ## authentication experiment (simulated McGill-like data unless DATA_ROOT=...)
+	$(PY) -m experiments.table_1 $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(QUICK),--quick) --out $(OUT)/table1
+
+clean:  ## remove caches and results (not the venv)
+	rm -rf results .pytest_cache .ruff_cache
