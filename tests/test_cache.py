@@ -1,0 +1,145 @@
+"""Tests for gaitcnn.cache: round trip, provenance checks and atomic writes."""
+
+import json
+import os
+
+import h5py
+import numpy as np
+import pytest
+
+from gaitcnn import __version__
+from gaitcnn.cache import (
+    FORMAT_VERSION,
+    CacheWriter,
+    ImageSet,
+    cache_path,
+    params_hash,
+    read_image_set,
+    write_image_set,
+)
+from gaitcnn.errors import GaitDataError
+
+PARAMS = {"dataset": "ouisir", "width": 64, "height": 32, "channels": ["acc", "gyr"]}
+
+
+def _image_set(n_per=(3, 0, 5), shape=(4, 6, 2), seed=0):
+    rng = np.random.default_rng(seed)
+    recordings, images, subj, rec_idx, starts = [], [], [], [], []
+    for i, n in enumerate(n_per):
+        recordings.append(
+            {
+                "key": f"{i}/gallery/seq0",
+                "subject_id": 100 + i,
+                "session": "gallery",
+                "walk": "seq0",
+                "source": f"f{i}.csv",
+                "n_timepoints": 300,
+                "n_skipped": 1,
+                "n_images": n,
+            }
+        )
+        images.append(rng.random((n, *shape), dtype=np.float32))
+        subj += [100 + i] * n
+        rec_idx += [i] * n
+        starts += list(range(0, 10 * n, 10))
+    return ImageSet(
+        images=np.concatenate(images),
+        subject_ids=np.array(subj, np.int64),
+        recording_index=np.array(rec_idx, np.int32),
+        starts=np.array(starts, np.int64),
+        recordings=recordings,
+        params=PARAMS,
+        attrs={},
+    )
+
+
+def test_params_hash_is_stable_and_order_free():
+    assert params_hash({"a": 1, "b": [1, 2]}) == params_hash({"b": [1, 2], "a": 1})
+    assert params_hash({"a": 1}) != params_hash({"a": 2})
+    # the hash of a fixed dict never changes between versions (cache names stay valid)
+    assert params_hash({"a": 1}) == "015abd7f"
+    assert cache_path("/tmp/c", "ouisir", PARAMS).name == f"ouisir-{params_hash(PARAMS)}.h5"
+
+
+def test_round_trip(tmp_path):
+    original = _image_set()
+    path = write_image_set(tmp_path / "c.h5", original, source="test")
+    back = read_image_set(path, expected_params=PARAMS)
+    np.testing.assert_array_equal(back.images, original.images)
+    for name in ("subject_ids", "recording_index", "starts"):
+        np.testing.assert_array_equal(getattr(back, name), getattr(original, name))
+    assert back.recordings == original.recordings
+    assert back.params == PARAMS
+    assert back.attrs["gaitcnn_version"] == __version__
+    assert back.attrs["format_version"] == FORMAT_VERSION
+    assert back.attrs["source"] == "test"
+    assert len(back) == 8
+    assert list(back.sessions) == ["gallery"] * 8
+    sub = back.select(back.subject_ids == 102)
+    assert len(sub) == 5 and set(sub.subject_ids) == {102}
+
+
+def test_lazy_read_does_not_load_images(tmp_path):
+    path = write_image_set(tmp_path / "c.h5", _image_set(), source="test")
+    back = read_image_set(path, load_images=False)
+    assert back.images.shape == (0, 4, 6, 2) and len(back) == 8
+
+
+def test_parameter_mismatch_is_refused(tmp_path):
+    path = write_image_set(tmp_path / "c.h5", _image_set(), source="test")
+    other = {**PARAMS, "width": 128}
+    with pytest.raises(GaitDataError, match=r"other parameters \(differing: width\)"):
+        read_image_set(path, expected_params=other)
+
+
+def test_other_format_version_is_refused(tmp_path):
+    path = write_image_set(tmp_path / "c.h5", _image_set(), source="test")
+    with h5py.File(path, "a") as fh:
+        fh.attrs["format_version"] = FORMAT_VERSION + 1
+    with pytest.raises(GaitDataError, match="format version"):
+        read_image_set(path)
+
+
+def test_foreign_files_are_refused(tmp_path):
+    plain = tmp_path / "plain.h5"
+    with h5py.File(plain, "w") as fh:
+        fh["images"] = np.zeros((1, 2, 2, 1))
+    with pytest.raises(GaitDataError, match="not a gaitcnn image cache"):
+        read_image_set(plain)
+    text = tmp_path / "text.h5"
+    text.write_text("hello")
+    with pytest.raises(GaitDataError, match="cannot open as HDF5"):
+        read_image_set(text)
+    with pytest.raises(FileNotFoundError, match="gaitcnn prepare"):
+        read_image_set(tmp_path / "missing.h5")
+
+
+def test_crash_mid_write_leaves_nothing_readable(tmp_path):
+    path = tmp_path / "c.h5"
+    with (
+        pytest.raises(RuntimeError),
+        CacheWriter(path, (4, 6, 2), params=PARAMS, source="test") as writer,
+    ):
+        writer.add_recording({"subject_id": 1, "session": "s"}, np.zeros((3, 4, 6, 2)), [0, 1, 2])
+        raise RuntimeError("simulated crash")
+    assert not path.exists()
+    assert list(tmp_path.iterdir()) == []  # the partial file is removed too
+
+
+def test_uncommitted_writer_is_invisible(tmp_path):
+    path = tmp_path / "c.h5"
+    writer = CacheWriter(path, (4, 6, 2), params=PARAMS, source="test")
+    writer.add_recording({"subject_id": 1, "session": "s"}, np.zeros((3, 4, 6, 2)), [0, 1, 2])
+    assert not path.exists()  # a killed process leaves only a *.partial-<pid> file
+    partial = [p.name for p in tmp_path.iterdir()]
+    assert partial == [f"c.h5.partial-{os.getpid()}"]
+    writer.commit()
+    assert path.exists() and len(read_image_set(path)) == 3
+
+
+def test_existing_cache_is_not_overwritten(tmp_path):
+    path = write_image_set(tmp_path / "c.h5", _image_set(), source="test")
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        write_image_set(path, _image_set(seed=1), source="test")
+    write_image_set(path, _image_set(seed=1), source="test", overwrite=True)
+    assert json.loads(h5py.File(path, "r").attrs["params_json"]) == PARAMS
