@@ -1,0 +1,429 @@
+"""Stage 1: loader of the OU-ISIR inertial sensor gait database (automatic and manual subsets)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from gaitcnn.constants import DATA_DIR_ENV, OUISIR_COLUMNS, OUISIR_RATE_HZ, STANDARD_GRAVITY
+from gaitcnn.errors import GaitDataError
+from gaitcnn.io._recording import Recording
+
+__all__ = ["OUISIR_SENSORS", "OUISIR_SUBSETS", "load_ouisir", "read_ouisir_file"]
+
+logger = logging.getLogger(__name__)
+
+#: Values accepted by ``load_ouisir(subset=...)``.
+OUISIR_SUBSETS = ("auto", "automatic", "manual")
+
+#: Sensor name -> folder of ``ManualExtractionData`` (the automatic subset is center only).
+OUISIR_SENSORS = {
+    "center": "IMUZCenter",
+    "left": "IMUZLeft",
+    "right": "IMUZRight",
+    "android": "Android",
+}
+
+_AUTOMATIC_DIR = "AutomaticExtractionData_IMUZCenter"
+_MANUAL_DIR = "ManualExtractionData"
+_AUTOMATIC_NAME = re.compile(r"^T0_ID(?P<subject>\d+)_Center_seq(?P<seq>[01])\.csv$", re.IGNORECASE)
+_MANUAL_NAME = re.compile(
+    r"^T0_ID(?P<subject>\d+)_(?P<walk>Walk1|Walk2|SlopeUp|SlopeDown)\.csv$", re.IGNORECASE
+)
+# The data set's own gallery/probe split [paper 2.2]: seq0 / Walk1 gallery, the rest probe.
+_AUTOMATIC_SESSIONS = {"0": ("gallery", "seq0"), "1": ("probe", "seq1")}
+_MANUAL_SESSIONS = {
+    "walk1": ("gallery", "Walk1"),
+    "walk2": ("probe", "Walk2"),
+    "slopeup": ("probe", "SlopeUp"),
+    "slopedown": ("probe", "SlopeDown"),
+}
+# Order of the recordings of one subject in the returned list: gallery first.
+_WALK_ORDER = ("seq0", "seq1", "Walk1", "Walk2", "SlopeUp", "SlopeDown")
+_ROWS_HEADER = re.compile(r"^\s*rows\s*:\s*(\d+)\s*$", re.IGNORECASE)
+_COLS_HEADER = re.compile(r"^\s*cols\s*:\s*(\d+)\s*$", re.IGNORECASE)
+_N_COLS = len(OUISIR_COLUMNS)  # 6: Gx, Gy, Gz, Ax, Ay, Az
+_N_HEADER_LINES = 2
+
+
+def _short(text: str, limit: int = 80) -> str:
+    """Echo a piece of a file in an error message without flooding it."""
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+def _decode(raw: bytes, path: Path) -> list[str]:
+    """Bytes -> lines: UTF-8 with or without BOM, LF/CRLF/CR endings, trailing blank lines cut."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        # Line of the first undecodable byte, for the message.
+        line = raw[: err.start].count(b"\n") + 1
+        raise GaitDataError(
+            f"not a text file: byte {raw[err.start]:#04x} is not valid UTF-8", path=path, line=line
+        ) from None
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return lines
+
+
+def _scan_for_bad_line(data_lines: list[str], path: Path) -> None:
+    """Slow path: find the first malformed data line and raise a GaitDataError naming it."""
+    for i, line in enumerate(data_lines):
+        line_no = i + _N_HEADER_LINES + 1
+        fields = line.split(",")
+        if len(fields) != _N_COLS:
+            raise GaitDataError(
+                f"expected {_N_COLS} comma-separated values ({','.join(OUISIR_COLUMNS)}), "
+                f"found {len(fields) if line.strip() else 0}: {_short(line)}",
+                path=path,
+                line=line_no,
+            )
+        for name, field in zip(OUISIR_COLUMNS, fields, strict=True):
+            try:
+                value = float(field)
+            except ValueError:
+                raise GaitDataError(
+                    f"column {name}: expected a number, found {_short(field.strip())}",
+                    path=path,
+                    line=line_no,
+                ) from None
+            if not np.isfinite(value):
+                raise GaitDataError(
+                    f"column {name}: expected a finite number, found {field.strip()}",
+                    path=path,
+                    line=line_no,
+                )
+    # Reaching here means the fast path and the scan disagree: never silently accept.
+    raise GaitDataError("could not parse the data lines (no single bad line found)", path=path)
+
+
+def read_ouisir_file(path) -> tuple[np.ndarray, np.ndarray]:
+    """Read one OU-ISIR inertial file and return its gyroscope and accelerometer columns.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A ``T0_ID######_*.csv`` file: ``rows: N``, ``cols: 6``, then N lines
+        ``Gx,Gy,Gz,Ax,Ay,Az``.
+
+    Returns
+    -------
+    gyr_rad_s : np.ndarray, shape (n_timepoints, 3)
+        Angular velocity in rad/s, float64 (all zeros in the Android files).
+    acc_m_s2 : np.ndarray, shape (n_timepoints, 3)
+        Acceleration in m/s^2 (the file's g times ``STANDARD_GRAVITY``), float64.
+
+    Raises
+    ------
+    GaitDataError
+        Empty file, missing or garbled header, wrong number of values on a line, a field that is
+        not a finite number, or a data-line count that disagrees with ``rows:`` by more than the
+        automatic subset's one duplicated line. The message names the file and the line.
+
+    Notes
+    -----
+    Parsing is vectorised (one ``split`` and one float conversion per file); only when that fails
+    is the file scanned line by line to name the first bad line.
+    """
+    path = Path(path)
+    lines = _decode(path.read_bytes(), path)
+    if not lines:
+        raise GaitDataError("empty file: expected a 'rows: N' header line", path=path, line=1)
+    match = _ROWS_HEADER.match(lines[0])
+    if match is None:
+        raise GaitDataError(
+            f"expected the header 'rows: N', found {_short(lines[0])}", path=path, line=1
+        )
+    n_rows = int(match.group(1))
+    if len(lines) < 2:
+        raise GaitDataError(
+            "expected the header 'cols: 6', found the end of file", path=path, line=2
+        )
+    match = _COLS_HEADER.match(lines[1])
+    if match is None or int(match.group(1)) != _N_COLS:
+        raise GaitDataError(
+            f"expected the header 'cols: {_N_COLS}', found {_short(lines[1])}", path=path, line=2
+        )
+    data_lines = lines[_N_HEADER_LINES:]
+    n_lines = len(data_lines)
+    if n_rows == 0 or n_lines == 0:
+        raise GaitDataError(
+            f"no data: header says rows: {n_rows} and the file has {n_lines} data lines",
+            path=path,
+            line=1,
+        )
+
+    # Fast path: one split and one conversion for the whole file.
+    values = None
+    if all(line.count(",") == _N_COLS - 1 for line in data_lines):
+        try:
+            values = np.array(",".join(data_lines).split(","), dtype=np.float64)
+        except ValueError:
+            values = None
+    if values is None or not np.isfinite(values).all():
+        _scan_for_bad_line(data_lines, path)
+    values = values.reshape(n_lines, _N_COLS)
+
+    if n_lines == n_rows + 1:
+        # Quirk of the automatic subset: one data line more than `rows:`, repeating the
+        # previous one. Trust `rows:`.
+        if n_lines >= 2 and np.array_equal(values[-1], values[-2]):
+            logger.debug(
+                "%s: %d data lines for rows: %d; dropped the duplicated last line (line %d)",
+                path,
+                n_lines,
+                n_rows,
+                n_lines + _N_HEADER_LINES,
+            )
+        else:
+            logger.warning(
+                "%s: %d data lines for rows: %d; dropped the surplus last line (line %d), "
+                "which does not repeat the previous one",
+                path,
+                n_lines,
+                n_rows,
+                n_lines + _N_HEADER_LINES,
+            )
+        values = values[:n_rows]
+    elif n_lines != n_rows:
+        raise GaitDataError(
+            f"header says rows: {n_rows} but the file has {n_lines} data lines "
+            "(only one surplus line, the automatic subset's duplicated last line, is tolerated)",
+            path=path,
+            line=1,
+        )
+    # Column order Gx, Gy, Gz, Ax, Ay, Az: gyroscope FIRST (rad/s), then accelerometer (g).
+    gyr_rad_s = np.ascontiguousarray(values[:, 0:3])
+    acc_m_s2 = values[:, 3:6] * STANDARD_GRAVITY
+    return gyr_rad_s, acc_m_s2
+
+
+def _resolve_root(root) -> Path:
+    if root is None:
+        env = os.environ.get(DATA_DIR_ENV)
+        if not env:
+            raise GaitDataError(
+                f"no data root: pass root=... or set the environment variable {DATA_DIR_ENV}"
+            )
+        root = env
+    root = Path(root).expanduser()
+    if not root.is_dir():
+        raise GaitDataError("data root is not an existing folder", path=root)
+    return root
+
+
+def _find_layout(root: Path, subset: str, sensor: str | None) -> tuple[str, str, Path]:
+    """Return ``(subset, sensor, folder)`` of the files to read under ``root``."""
+    folder_sensor = {v.lower(): k for k, v in OUISIR_SENSORS.items()}.get(root.name.lower())
+    # `root` pointing directly at one data folder.
+    if root.name.lower() == _AUTOMATIC_DIR.lower():
+        direct = ("automatic", "center", root)
+    elif folder_sensor is not None:
+        direct = ("manual", folder_sensor, root)
+    else:
+        direct = None
+    if direct is not None:
+        d_subset, d_sensor, folder = direct
+        if subset not in ("auto", d_subset):
+            raise ValueError(
+                f"subset={subset!r} but root is a folder of the {d_subset} subset: {root}"
+            )
+        if sensor is not None and sensor != d_sensor:
+            raise ValueError(f"sensor={sensor!r} but root is the folder of sensor {d_sensor!r}")
+        return d_subset, d_sensor, folder
+
+    sensor = sensor or "center"
+    if root.name.lower() == _MANUAL_DIR.lower():
+        manual = root / OUISIR_SENSORS[sensor]
+        automatic = None
+    else:
+        manual = root / _MANUAL_DIR / OUISIR_SENSORS[sensor]
+        automatic = root / _AUTOMATIC_DIR
+    want_automatic = subset == "automatic" or (
+        subset == "auto" and sensor == "center" and automatic is not None and automatic.is_dir()
+    )
+    if want_automatic:
+        return "automatic", "center", automatic if automatic is not None else root / _AUTOMATIC_DIR
+    return "manual", sensor, manual
+
+
+def _looked_for(root: Path, subset: str, sensor: str | None) -> str:
+    manual_folder = OUISIR_SENSORS[sensor or "center"]
+    layouts = []
+    if subset in ("auto", "automatic"):
+        layouts.append(f"{root}/{_AUTOMATIC_DIR}/T0_ID######_Center_seq{{0,1}}.csv")
+    if subset in ("auto", "manual"):
+        layouts.append(f"{root}/{_MANUAL_DIR}/{manual_folder}/T0_ID######_Walk{{1,2}}.csv")
+    layouts.append("or root being one of those folders")
+    return "; ".join(layouts)
+
+
+def load_ouisir(
+    root=None,
+    *,
+    subset: str = "auto",
+    sensor: str | None = None,
+    subjects: Iterable[int] | None = None,
+    include_slopes: bool = False,
+) -> list[Recording]:
+    """Load the OU-ISIR inertial sensor gait database (Ngo et al. 2014) as recordings.
+
+    Parameters
+    ----------
+    root : str or os.PathLike, optional
+        The release folder (holding ``AutomaticExtractionData_IMUZCenter`` and/or
+        ``ManualExtractionData``), ``ManualExtractionData`` itself, or one data folder
+        (``AutomaticExtractionData_IMUZCenter``, ``IMUZCenter``, ``IMUZLeft``, ``IMUZRight``,
+        ``Android``). Defaults to the environment variable ``GAITCNN_DATA_DIR``.
+    subset : {"auto", "automatic", "manual"}, default="auto"
+        ``"automatic"``: ``AutomaticExtractionData_IMUZCenter/T0_ID######_Center_seq{0,1}.csv``
+        (the paper's 744-subject set). ``"manual"``:
+        ``ManualExtractionData/<sensor folder>/T0_ID######_Walk{1,2}.csv``. ``"auto"``: the
+        automatic subset when present (and ``sensor`` is the center IMUZ), else the manual one.
+    sensor : {"center", "left", "right", "android"}, optional
+        Sensor of the manual subset: its folder ``IMUZCenter``, ``IMUZLeft``, ``IMUZRight`` or
+        ``Android``. Defaults to ``"center"``, or to the folder's sensor when ``root`` is a
+        sensor folder. The automatic subset has the center sensor only.
+    subjects : iterable of int, optional
+        Subject ids to keep (the digits after ``ID``); default all.
+    include_slopes : bool, default=False
+        Also load the manual subset's ``SlopeUp``/``SlopeDown`` walks (as probe sessions).
+
+    Returns
+    -------
+    list of Recording
+        Sorted by subject id, then gallery before probe. Each has ``timestamps_s`` = row / 100,
+        ``acc`` in m/s^2, ``gyr`` in rad/s (``None`` for the Android files, whose gyroscope
+        columns are all zero), ``session`` ``"gallery"``/``"probe"``, ``walk`` the data set's
+        name (``"seq0"``, ``"seq1"``, ``"Walk1"``, ``"Walk2"``, ``"SlopeUp"``, ``"SlopeDown"``),
+        ``sensor`` as above and ``source`` the file path.
+
+    Raises
+    ------
+    ValueError
+        Unknown ``subset`` or ``sensor``, or one that contradicts the folder ``root`` points at.
+    GaitDataError
+        No root given and ``GAITCNN_DATA_DIR`` unset; no recognisable files under ``root`` (the
+        message lists the layouts looked for); or a malformed file (the message names the file
+        and the line, see :func:`read_ouisir_file`).
+
+    See Also
+    --------
+    gaitcnn.io.write_ouisir_file : writes this format (simulator, tests).
+    gaitcnn.resample.resample_recording : the next stage, to 50 Hz.
+
+    Notes
+    -----
+    Fact sheet of the OU-ISIR inertial sensor gait database (Ngo et al., Pattern Recognition
+    47(1), 2014), as used by Zhao & Zhou 2017:
+
+    - Sampling rate: fixed 100 Hz, no timestamp column (time = row index / 100 s).
+    - Subjects: 744 in the automatic subset (the paper's labeling experiment, K = 744);
+      the manual subset has fewer, with four sensors.
+    - Sessions: automatic ``seq0`` (gallery) and ``seq1`` (probe), level walks of
+      5.97 +- 1.18 s and 4.85 +- 1.10 s; manual ``Walk1`` (gallery), ``Walk2`` (probe), optional
+      ``SlopeUp``/``SlopeDown`` (probe).
+    - Sensor placement: IMUZ on a belt at the center back (also left and right hips in the manual
+      subset) and an Android phone.
+    - Channels and units: file columns ``Gx, Gy, Gz`` in rad/s FIRST, then ``Ax, Ay, Az`` in g
+      (converted here to m/s^2 with g = 9.80665). Android files: all-zero gyroscope, returned as
+      ``gyr=None``.
+    - File quirks handled: header lines ``rows: N`` / ``cols: 6``; automatic files carry one
+      data line more than ``rows:`` (a copy of the previous one), dropped and logged at debug
+      level; 6-decimal (manual) and shortest-repr (automatic) numbers; CRLF, BOM, trailing blanks.
+    - Split used in the paper: the data set's own gallery/probe split, N_l = 2 (acc + gyro).
+    """
+    if subset not in OUISIR_SUBSETS:
+        raise ValueError(f"subset must be one of {OUISIR_SUBSETS}, received subset={subset!r}")
+    if sensor is not None and sensor not in OUISIR_SENSORS:
+        raise ValueError(
+            f"sensor must be one of {tuple(OUISIR_SENSORS)}, received sensor={sensor!r}"
+        )
+    if subset == "automatic" and sensor not in (None, "center"):
+        raise ValueError(
+            f"the automatic subset has the center sensor only, received sensor={sensor!r}"
+        )
+    keep = None if subjects is None else {int(s) for s in subjects}
+    root = _resolve_root(root)
+    subset_found, sensor_found, folder = _find_layout(root, subset, sensor)
+    name_re = _AUTOMATIC_NAME if subset_found == "automatic" else _MANUAL_NAME
+
+    selected: list[tuple[int, int, str, str, Path]] = []
+    unexpected: list[str] = []
+    entries = sorted(os.scandir(folder), key=lambda e: e.name) if folder.is_dir() else []
+    for entry in entries:
+        if not entry.name.lower().endswith(".csv"):
+            continue
+        match = name_re.match(entry.name)
+        if match is None:
+            unexpected.append(entry.name)
+            continue
+        subject_id = int(match.group("subject"))
+        if subset_found == "automatic":
+            session, walk = _AUTOMATIC_SESSIONS[match.group("seq")]
+        else:
+            session, walk = _MANUAL_SESSIONS[match.group("walk").lower()]
+            if walk.startswith("Slope") and not include_slopes:
+                continue
+        if keep is not None and subject_id not in keep:
+            continue
+        order = _WALK_ORDER.index(walk)
+        selected.append((subject_id, order, session, walk, Path(entry.path)))
+    if unexpected:
+        logger.warning(
+            "%s: skipped %d .csv files whose names are not OU-ISIR %s names, e.g. %s",
+            folder,
+            len(unexpected),
+            subset_found,
+            ", ".join(unexpected[:3]),
+        )
+    if not selected:
+        what = (
+            "no OU-ISIR files" if keep is None else f"no OU-ISIR files of subjects {sorted(keep)}"
+        )
+        raise GaitDataError(
+            f"{what} found; looked for {_looked_for(root, subset, sensor)}", path=root
+        )
+    if keep is not None:
+        missing = keep - {s[0] for s in selected}
+        if missing:
+            logger.warning("%s: no files for subjects %s", folder, sorted(missing))
+
+    selected.sort(key=lambda s: (s[0], s[1]))
+    recordings = []
+    for subject_id, _, session, walk, path in selected:
+        gyr, acc = read_ouisir_file(path)
+        if not gyr.any():
+            # An all-zero gyroscope means "no gyroscope" (Android files); zero vectors would
+            # make every AE-GDI angle meaningless.
+            if sensor_found != "android":
+                logger.warning("%s: gyroscope columns are all zero; treated as absent", path)
+            gyr = None
+        recordings.append(
+            Recording(
+                subject_id=subject_id,
+                session=session,
+                walk=walk,
+                timestamps_s=np.arange(acc.shape[0]) / OUISIR_RATE_HZ,
+                acc=acc,
+                gyr=gyr,
+                sensor=sensor_found,
+                source=str(path),
+            )
+        )
+    logger.info(
+        "loaded %d OU-ISIR recordings (%s subset, sensor %s) from %s",
+        len(recordings),
+        subset_found,
+        sensor_found,
+        folder,
+    )
+    return recordings
