@@ -1,0 +1,335 @@
+"""Command line: gaitcnn simulate, prepare, plot-cycles, plot-images, train, evaluate, export.
+
+Subcommands are thin: they parse options, call one library function and say where the outputs
+went. TensorFlow is imported only by the commands that need it, with its log noise turned down.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from gaitcnn import __version__
+from gaitcnn.constants import DATA_DIR_ENV, DATASET_NAMES
+
+__all__ = ["main"]
+
+
+def quiet_tensorflow() -> None:
+    """Silence TensorFlow's C++ and Python log noise unless the user asked for it."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+
+
+class Context:
+    """State shared by all subcommands (click's pass-object pattern)."""
+
+    def __init__(self, debug: bool, verbose: int):
+        self.debug = debug
+        self.verbose = verbose
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+def handle_errors(func):
+    """Turn expected errors into a one-line message and exit code 2 (``--debug`` re-raises)."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        ctx = click.get_current_context()
+        debug = ctx.find_object(Context).debug if ctx.find_object(Context) else False
+        try:
+            return func(*args, **kwargs)
+        except (ValueError, FileNotFoundError, FileExistsError, PermissionError, OSError) as exc:
+            if debug:
+                raise
+            click.echo(f"Error: {exc}", err=True)
+            click.echo("(run with --debug for the full traceback)", err=True)
+            sys.exit(2)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="gaitcnn")
+@click.option("--debug", is_flag=True, help="Show full tracebacks instead of one-line errors.")
+@click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
+@click.pass_context
+def main(ctx, debug, verbose):
+    """Gait recognition from wearable IMUs with AE-GDIs and a CNN (Zhao & Zhou 2017).
+
+    Typical use: `gaitcnn simulate` (or get a real data set), `gaitcnn prepare`,
+    `gaitcnn train`, `gaitcnn evaluate`, `gaitcnn export`.
+    """
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    quiet_tensorflow()
+    ctx.obj = Context(debug=debug, verbose=verbose)
+
+
+dataset_option = click.option(
+    "--dataset",
+    type=click.Choice(DATASET_NAMES),
+    required=True,
+    help="ouisir (OU-ISIR inertial gait DB format) or mcgill (McGill-like phone recordings).",
+)
+data_root_option = click.option(
+    "--data-root",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    envvar=DATA_DIR_ENV,
+    default=None,
+    help=f"Root of the real data set (or ${DATA_DIR_ENV}). Without it, the simulator is used.",
+)
+cache_dir_option = click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for simulated data and image caches (default $GAITCNN_CACHE_DIR or "
+    "~/.cache/gaitcnn).",
+)
+seed_option = click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+
+
+@main.command()
+@dataset_option
+@click.option(
+    "--subjects",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Number of simulated subjects (default 744 for ouisir, 20 for mcgill).",
+)
+@click.option(
+    "--duration-s",
+    type=click.FloatRange(min=10),
+    default=900.0,
+    show_default=True,
+    help="Length of each McGill-like day in seconds (ignored for ouisir).",
+)
+@seed_option
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder to write the simulated data set into (must not exist or be empty).",
+)
+@pass_context
+@handle_errors
+def simulate(ctx, dataset, subjects, duration_s, seed, out):
+    """Write a SIMULATED data set in the real file format (with ground-truth cycle starts)."""
+    from gaitcnn import simulate as sim
+
+    if out.exists() and any(out.iterdir()):
+        raise FileExistsError(f"--out {out} is not empty; choose a new folder")
+    if dataset == "ouisir":
+        result = sim.simulate_ouisir(out, n_subjects=subjects or 744, seed=seed)
+    else:
+        result = sim.simulate_mcgill(
+            out, n_subjects=subjects or 20, duration_s=duration_s, seed=seed
+        )
+    click.echo(f"wrote {len(result.files)} simulated files to {result.root}")
+
+
+@main.command()
+@dataset_option
+@data_root_option
+@cache_dir_option
+@click.option(
+    "--representation",
+    type=click.Choice(["ae_gdi", "gdi", "raw"]),
+    default="ae_gdi",
+    show_default=True,
+    help="Image type: AE-GDI (paper), GDI (Method 2) or raw windows (Method 3).",
+)
+@click.option(
+    "--segmentation",
+    type=click.Choice(["gggd", "overlap"]),
+    default="gggd",
+    show_default=True,
+    help="Images at GGGD cycle starts (paper) or overlapping windows (Method 1).",
+)
+@click.option(
+    "--edge",
+    type=click.Choice(["strict", "pad"]),
+    default="strict",
+    show_default=True,
+    help="strict: skip cycles without the full image margin (paper); pad: zero-pad it.",
+)
+@click.option(
+    "--channels",
+    type=click.Choice(["default", "acc", "acc+gyr"]),
+    default="default",
+    show_default=True,
+    help="Image channels; default is acc+gyr for ouisir and acc for mcgill (the paper's).",
+)
+@click.option(
+    "--subjects",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Simulated subjects when no --data-root is given.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Worker processes; the cache is identical whatever the number.",
+)
+@click.option("--overwrite", is_flag=True, help="Rebuild the cache even if it exists.")
+@seed_option
+@pass_context
+@handle_errors
+def prepare(
+    ctx,
+    dataset,
+    data_root,
+    cache_dir,
+    representation,
+    segmentation,
+    edge,
+    channels,
+    subjects,
+    workers,
+    overwrite,
+    seed,
+):
+    """Build the HDF5 image cache of a data set (resample, detect cycles, make images)."""
+    from gaitcnn.prepare import PrepareParams, ensure_simulated, prepare_dataset
+
+    overrides = {"representation": representation, "segmentation": segmentation, "edge": edge}
+    if channels != "default":
+        overrides["channels"] = tuple(channels.split("+"))
+    params = PrepareParams.paper(dataset, **overrides)
+    source = None
+    if data_root is None:
+        data_root = ensure_simulated(dataset, cache_dir=cache_dir, seed=seed, n_subjects=subjects)
+        source = f"simulated ({data_root.name})"
+        click.echo(f"no --data-root: using SIMULATED data at {data_root}", err=True)
+    path = prepare_dataset(
+        params,
+        data_root,
+        cache_dir=cache_dir,
+        source=source,
+        workers=workers,
+        overwrite=overwrite,
+    )
+    click.echo(str(path))
+
+
+def _first_recording(dataset, data_root, cache_dir, seed, subject):
+    from gaitcnn.prepare import PrepareParams, ensure_simulated, load_dataset
+
+    simulated = data_root is None
+    if simulated:
+        data_root = ensure_simulated(
+            dataset, cache_dir=cache_dir, seed=seed, n_subjects=max(subject or 0, 4)
+        )
+    recordings = load_dataset(dataset, data_root, PrepareParams.paper(dataset))
+    if subject is not None:
+        recordings = [r for r in recordings if r.subject_id == subject] or recordings[:0]
+        if not recordings:
+            raise ValueError(f"--subject {subject}: no such subject under {data_root}")
+    return recordings, data_root, simulated
+
+
+@main.command("plot-cycles")
+@dataset_option
+@data_root_option
+@cache_dir_option
+@click.option("--subject", type=int, default=None, help="Subject id (default: the first).")
+@click.option(
+    "--seconds",
+    type=click.FloatRange(min=2),
+    default=12.0,
+    show_default=True,
+    help="Length of the excerpt to plot.",
+)
+@seed_option
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Output PNG file."
+)
+@pass_context
+@handle_errors
+def plot_cycles_cmd(ctx, dataset, data_root, cache_dir, subject, seconds, seed, out):
+    """Plot |a| with the GGGD cycle starts (and the peak baseline), like the paper's Figure 2."""
+    import numpy as np
+
+    from gaitcnn.cycles import detect_cycle_starts, detect_peaks_baseline
+    from gaitcnn.plots import plot_cycles
+    from gaitcnn.resample import resample_recording
+
+    recordings, _, simulated = _first_recording(dataset, data_root, cache_dir, seed, subject)
+    rec = recordings[0]
+    seg = resample_recording(rec)[0]
+    n = min(seg.n_timepoints, int(seconds * 50.0))
+    mag = np.linalg.norm(seg.acc[:n], axis=1)
+    starts = detect_cycle_starts(mag, 50.0)
+    baseline = detect_peaks_baseline(mag, 50.0)
+    label = "SIMULATED " if simulated else ""
+    plot_cycles(
+        mag,
+        starts,
+        50.0,
+        out,
+        baseline_starts=baseline,
+        title=f"{label}{dataset} subject {rec.subject_id} {rec.walk}: GGGD cycle starts",
+    )
+    click.echo(str(out))
+
+
+@main.command("plot-images")
+@dataset_option
+@data_root_option
+@cache_dir_option
+@click.option(
+    "--subjects",
+    "n_subjects",
+    type=click.IntRange(1, 8),
+    default=2,
+    show_default=True,
+    help="How many subjects (rows).",
+)
+@click.option(
+    "--per-subject",
+    type=click.IntRange(1, 8),
+    default=4,
+    show_default=True,
+    help="Images per subject.",
+)
+@seed_option
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Output PNG file."
+)
+@pass_context
+@handle_errors
+def plot_images_cmd(ctx, dataset, data_root, cache_dir, n_subjects, per_subject, seed, out):
+    """Plot a grid of AE-GDIs from a few subjects, like the paper's Figure 5."""
+    from gaitcnn.plots import plot_image_grid
+    from gaitcnn.prepare import PrepareParams, images_for_recording
+
+    recordings, _, simulated = _first_recording(dataset, data_root, cache_dir, seed, None)
+    params = PrepareParams.paper(dataset)
+    grid = {}
+    for rec in recordings:
+        if len(grid) == n_subjects:
+            break
+        if rec.subject_id in grid:
+            continue
+        segments = images_for_recording(rec, params)
+        images = [imgs for _, imgs, _ in segments if len(imgs)]
+        if images:
+            grid[f"subject {rec.subject_id}"] = images[0][:per_subject]
+    if not grid:
+        raise ValueError("no recording was long enough to make an AE-GDI")
+    label = "SIMULATED " if simulated else ""
+    plot_image_grid(grid, out, title=f"{label}{dataset}: AE-GDIs (rows: subjects)")
+    click.echo(str(out))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

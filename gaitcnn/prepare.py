@@ -1,0 +1,356 @@
+"""Stages 1-5 wired together: recordings -> segments -> cycle starts -> images -> cache."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from gaitcnn.cache import CacheWriter, cache_path, read_image_set
+from gaitcnn.constants import DATASET_NAMES, IMAGE_HEIGHT, IMAGE_WIDTH, TARGET_RATE_HZ
+from gaitcnn.cycles import GaitDetectionParams, detect_cycle_starts, overlap_windows
+from gaitcnn.errors import GaitDataError
+from gaitcnn.images import ae_gdi, gdi, valid_starts
+from gaitcnn.io import Recording
+from gaitcnn.resample import resample_recording
+
+__all__ = [
+    "CACHE_DIR_ENV",
+    "PrepareParams",
+    "default_cache_dir",
+    "ensure_simulated",
+    "images_for_recording",
+    "load_dataset",
+    "prepare_dataset",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Environment variable for the cache folder (simulated data sets and image caches).
+CACHE_DIR_ENV = "GAITCNN_CACHE_DIR"
+
+#: Representations an image can hold.
+REPRESENTATIONS = ("ae_gdi", "gdi", "raw")
+
+#: How image start positions are chosen.
+SEGMENTATIONS = ("gggd", "overlap")
+
+
+def default_cache_dir() -> Path:
+    """``$GAITCNN_CACHE_DIR``, else ``~/.cache/gaitcnn``."""
+    env = os.environ.get(CACHE_DIR_ENV)
+    return Path(env) if env else Path.home() / ".cache" / "gaitcnn"
+
+
+@dataclass(frozen=True)
+class PrepareParams:
+    """Everything that decides the content of an image cache (hashed into its file name).
+
+    Attributes
+    ----------
+    dataset : str
+        ``"ouisir"`` or ``"mcgill"``.
+    representation : str
+        ``"ae_gdi"`` (the paper), ``"gdi"`` (Method 2) or ``"raw"`` (Method 3: the resampled
+        time series window itself, shape (1, width, 3 * n_sensors)).
+    segmentation : str
+        ``"gggd"`` (images start at detected cycle starts, the paper) or ``"overlap"``
+        (Method 1: windows of 1.28 s every 0.78 s).
+    channels : tuple of str
+        Sensors turned into image channels: ``("acc",)`` or ``("acc", "gyr")``.
+    width, height : int
+        Image size: N_w = 64 time samples, N_h = 32 delays [paper].
+    edge : str
+        ``"strict"`` (paper preset: skip starts without the full margin) or ``"pad"``.
+    rate_hz : float
+        Resampling rate [paper: 50 Hz].
+    max_gap_s : float
+        Gaps longer than this split a recording into segments.
+    detection : dict
+        :class:`gaitcnn.cycles.GaitDetectionParams` as a dict.
+    subset, sensor : str
+        OU-ISIR loader options (ignored for McGill); ``sensor=None`` means the centre IMU, or
+        the folder's sensor when the data root is a sensor folder.
+    """
+
+    dataset: str
+    representation: str = "ae_gdi"
+    segmentation: str = "gggd"
+    channels: tuple[str, ...] = ("acc",)
+    width: int = IMAGE_WIDTH
+    height: int = IMAGE_HEIGHT
+    edge: str = "strict"
+    rate_hz: float = TARGET_RATE_HZ
+    max_gap_s: float = 0.5
+    detection: dict = field(default_factory=lambda: dataclasses.asdict(GaitDetectionParams.paper()))
+    subset: str = "auto"
+    sensor: str | None = None
+
+    def __post_init__(self):
+        checks = {
+            "dataset": (self.dataset, DATASET_NAMES),
+            "representation": (self.representation, REPRESENTATIONS),
+            "segmentation": (self.segmentation, SEGMENTATIONS),
+            "edge": (self.edge, ("strict", "pad")),
+        }
+        for name, (value, allowed) in checks.items():
+            if value not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, received: {name}={value!r}")
+        object.__setattr__(self, "channels", tuple(self.channels))
+        bad = set(self.channels) - {"acc", "gyr"}
+        if not self.channels or bad:
+            raise ValueError(f"channels must be a subset of ('acc', 'gyr'), got {self.channels}")
+
+    @classmethod
+    def paper(cls, dataset: str, **overrides) -> PrepareParams:
+        """The paper preset: AE-GDIs at GGGD cycle starts; acc+gyro on OU-ISIR, acc on McGill."""
+        channels = ("acc", "gyr") if dataset == "ouisir" else ("acc",)
+        return cls(dataset=dataset, channels=channels, **overrides)
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """Shape of one cached image, ``(height, width, n_channels)``."""
+        if self.representation == "raw":
+            return (1, self.width, 3 * len(self.channels))
+        return (self.height, self.width, len(self.channels))
+
+    def to_dict(self) -> dict:
+        """Plain JSON-able dict (tuples become lists)."""
+        return json.loads(json.dumps(dataclasses.asdict(self)))
+
+    def detection_params(self) -> GaitDetectionParams:
+        """The cycle-detection parameters as a :class:`GaitDetectionParams`."""
+        return GaitDetectionParams(**self.detection)
+
+
+def ensure_simulated(
+    dataset: str,
+    *,
+    cache_dir=None,
+    seed: int = 0,
+    n_subjects: int | None = None,
+    duration_s: float | None = None,
+) -> Path:
+    """Return the root of a simulated data set in the real file format, simulating it once.
+
+    The data set is written to a temporary folder and renamed into place when complete, so an
+    interrupted simulation is never mistaken for a finished one.
+
+    Parameters
+    ----------
+    dataset : str
+        ``"ouisir"`` (default 744 subjects) or ``"mcgill"`` (default 20 subjects x 2 days).
+    cache_dir : str or os.PathLike, optional
+        Parent folder (default :func:`default_cache_dir`).
+    seed : int, default=0
+        Simulator seed.
+    n_subjects : int, optional
+        Number of simulated subjects.
+    duration_s : float, optional
+        McGill-like day length (default 900 s, the paper's ~15 minutes).
+
+    Returns
+    -------
+    Path
+        The data root, to be read with the ordinary loaders.
+    """
+    import shutil
+
+    from gaitcnn import simulate
+
+    if dataset not in DATASET_NAMES:
+        raise ValueError(f"dataset must be one of {DATASET_NAMES}, received: {dataset!r}")
+    cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    if dataset == "ouisir":
+        n_subjects = n_subjects or 744
+        name = f"simulated-ouisir-n{n_subjects}-seed{seed}"
+    else:
+        n_subjects = n_subjects or 20
+        duration_s = float(duration_s or 900.0)
+        name = f"simulated-mcgill-n{n_subjects}-{duration_s:g}s-seed{seed}"
+    root = cache_dir / name
+    if (root / ".complete").exists():
+        return root
+    tmp = cache_dir / f"{name}.partial-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    logger.info("simulating %s into %s", name, root)
+    if dataset == "ouisir":
+        simulate.simulate_ouisir(tmp, n_subjects=n_subjects, seed=seed)
+    else:
+        simulate.simulate_mcgill(tmp, n_subjects=n_subjects, duration_s=duration_s, seed=seed)
+    (tmp / ".complete").write_text("simulated by gaitcnn\n")
+    shutil.rmtree(root, ignore_errors=True)
+    os.replace(tmp, root)
+    return root
+
+
+def _starts_for(segment: Recording, params: PrepareParams) -> np.ndarray:
+    n = segment.n_timepoints
+    if params.segmentation == "overlap":
+        return overlap_windows(n, params.rate_hz)
+    magnitude = np.linalg.norm(segment.acc, axis=1)
+    return detect_cycle_starts(magnitude, params.rate_hz, params.detection_params())
+
+
+def images_for_recording(recording: Recording, params: PrepareParams) -> list[tuple]:
+    """Turn one raw recording into ``(info, images, starts)`` per resampled segment.
+
+    Parameters
+    ----------
+    recording : Recording
+        A raw recording as a loader returns it.
+    params : PrepareParams
+
+    Returns
+    -------
+    list of tuple
+        ``(info, images, starts)`` with ``images`` of shape ``(n, *params.image_shape)``.
+    """
+    if "gyr" in params.channels and recording.gyr is None:
+        raise GaitDataError(
+            "the preparation asks for a gyroscope channel but this recording has none "
+            "(use channels=('acc',))",
+            path=recording.source,
+        )
+    try:
+        segments = resample_recording(
+            recording, rate_hz=params.rate_hz, max_gap_s=params.max_gap_s
+        )
+    except GaitDataError as exc:  # e.g. shorter than one second: skip it, but say so
+        logger.warning("skipping recording: %s", exc)
+        return []
+    out = []
+    for segment in segments:
+        n = segment.n_timepoints
+        candidates = _starts_for(segment, params)
+        margin_edge = "pad" if params.representation == "raw" else params.edge
+        starts = valid_starts(
+            candidates, n, width=params.width, height=params.height, edge=margin_edge
+        )
+        series = [segment.acc if c == "acc" else segment.gyr for c in params.channels]
+        if params.representation == "raw":
+            stacked = np.hstack(series)  # (n, 3 * n_sensors)
+            cols = starts[:, None] + np.arange(params.width)[None, :]
+            images = stacked[cols][:, None, :, :].astype(np.float32)
+        else:
+            make = ae_gdi if params.representation == "ae_gdi" else gdi
+            kwargs = {"edge": params.edge} if params.representation == "ae_gdi" else {}
+            planes = [
+                make(s, starts, width=params.width, height=params.height, **kwargs) for s in series
+            ]
+            images = np.stack(planes, axis=-1).astype(np.float32)
+        info = {
+            "key": segment.key,
+            "subject_id": segment.subject_id,
+            "session": segment.session,
+            "walk": segment.walk,
+            "source": segment.source,
+            "n_timepoints": n,
+            "n_candidates": len(candidates),
+            "n_skipped": len(candidates) - len(starts),
+        }
+        out.append((info, images, np.asarray(starts, dtype=np.int64)))
+    return out
+
+
+def load_dataset(dataset: str, data_root, params: PrepareParams) -> list[Recording]:
+    """Load the raw recordings of ``dataset`` from ``data_root`` with the right loader."""
+    if dataset == "ouisir":
+        from gaitcnn.io import load_ouisir
+
+        return load_ouisir(data_root, subset=params.subset, sensor=params.sensor)
+    from gaitcnn.io import load_mcgill
+
+    return load_mcgill(data_root)
+
+
+def _images_for_recording_star(args):
+    return images_for_recording(*args)
+
+
+def _iter_images(
+    recordings: Sequence[Recording], params: PrepareParams, workers: int
+) -> Iterator[list[tuple]]:
+    if workers <= 1:
+        for rec in recordings:
+            yield images_for_recording(rec, params)
+        return
+    # Results come back in input order, so the cache is identical to a one-worker run.
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        yield from pool.map(
+            _images_for_recording_star, ((r, params) for r in recordings), chunksize=4
+        )
+
+
+def prepare_dataset(
+    params: PrepareParams,
+    data_root=None,
+    *,
+    cache_dir=None,
+    source: str | None = None,
+    workers: int = 1,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> Path:
+    """Build (or reuse) the image cache for ``params`` from the recordings under ``data_root``.
+
+    Parameters
+    ----------
+    params : PrepareParams
+        What to build; its hash names the cache file, so other parameters never reuse it.
+    data_root : str or os.PathLike
+        Root of the raw data set (real or simulated).
+    cache_dir : str or os.PathLike, optional
+        Where the cache goes (default :func:`default_cache_dir`).
+    source : str, optional
+        Provenance text stored in the cache (default: the data root).
+    workers : int, default=1
+        Worker processes; the cache is identical whatever the number.
+    overwrite : bool, default=False
+        Rebuild even if a valid cache exists.
+    progress : bool, default=True
+        Show a progress bar on stderr.
+
+    Returns
+    -------
+    Path
+        The cache file.
+    """
+    from tqdm.auto import tqdm
+
+    cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    path = cache_path(cache_dir, params.dataset, params.to_dict())
+    if path.exists() and not overwrite:
+        read_image_set(path, expected_params=params.to_dict(), load_images=False)
+        logger.info("reusing cache %s", path)
+        return path
+    recordings = load_dataset(params.dataset, data_root, params)
+    source = source or str(Path(data_root).resolve())
+    n_images = n_skipped = 0
+    with CacheWriter(
+        path, params.image_shape, params=params.to_dict(), source=source, overwrite=overwrite
+    ) as writer:
+        bar = tqdm(
+            total=len(recordings),
+            desc=f"prepare {params.dataset}",
+            unit="rec",
+            disable=not progress,
+        )
+        for segments in _iter_images(recordings, params, workers):
+            for info, images, starts in segments:
+                writer.add_recording(info, images, starts)
+                n_images += len(images)
+                n_skipped += info["n_skipped"]
+            bar.update(1)
+            bar.set_postfix(images=n_images, skipped=n_skipped)
+        bar.close()
+        writer.commit(n_skipped=n_skipped, n_recordings=len(recordings))
+    logger.info("wrote %d images (%d starts skipped) to %s", n_images, n_skipped, path)
+    return path
