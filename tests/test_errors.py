@@ -21,12 +21,19 @@ def test_gait_data_error_without_location():
 
 def test_recording_validates_shapes():
     t = np.arange(10) / 50.0
-    rec = Recording(subject_id="3", session="gallery", walk="seq0", timestamps_s=t,
-                    acc=np.zeros((10, 3)), source="mem")
+    rec = Recording(
+        subject_id="3",
+        session="gallery",
+        walk="seq0",
+        timestamps_s=t,
+        acc=np.zeros((10, 3)),
+        source="mem",
+    )
     assert rec.subject_id == 3 and rec.n_timepoints == 10 and not rec.has_gyr
     assert rec.key == "3/gallery/seq0"
     with pytest.raises(GaitDataError, match="acc must have shape"):
         Recording(subject_id=1, session="s", timestamps_s=t, acc=np.zeros((9, 3)), source="f.csv")
     with pytest.raises(GaitDataError, match="gyr must have shape"):
-        Recording(subject_id=1, session="s", timestamps_s=t, acc=np.zeros((10, 3)),
-                  gyr=np.zeros((10, 2)))
+        Recording(
+            subject_id=1, session="s", timestamps_s=t, acc=np.zeros((10, 3)), gyr=np.zeros((10, 2))
+        )
