@@ -1,0 +1,335 @@
+"""Tests of the built-in walking simulator (numpy/scipy only, no TensorFlow)."""
+
+from __future__ import annotations
+
+import gzip
+import importlib
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gaitcnn.simulate import (
+    INFO_FILENAME,
+    TRUTH_FILENAME,
+    SimulatedWalk,
+    apply_rotation,
+    load_truth,
+    random_rotation,
+    simulate_mcgill,
+    simulate_ouisir,
+    simulate_walk,
+)
+
+CAL_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "calibration"
+
+
+@pytest.fixture(scope="module")
+def cal():
+    """The shared calibration estimators (../shared/calibration), or skip."""
+    if not (CAL_DIR / "calibration_stats.py").is_file():
+        pytest.skip(f"shared calibration estimators not found at {CAL_DIR}")
+    if str(CAL_DIR) not in sys.path:
+        sys.path.insert(0, str(CAL_DIR))
+    return importlib.import_module("calibration_stats")
+
+
+def _read_lines(path: Path) -> list[str]:
+    return path.read_text().splitlines()
+
+
+# ----------------------------------------------------------------------------- contract
+class TestContractWalk:
+    def test_shapes_and_types(self):
+        walk = simulate_walk(8.0, seed=3, rate_hz=50.0)
+        assert isinstance(walk, SimulatedWalk)
+        assert walk.timestamps_s.shape == (400,)
+        assert walk.acc.shape == (400, 3) and walk.gyr.shape == (400, 3)
+        assert np.all(np.diff(walk.timestamps_s) > 0)
+        assert np.isfinite(walk.acc).all() and np.isfinite(walk.gyr).all()
+        assert walk.cycle_starts_s.ndim == 1 and len(walk.cycle_starts_s) >= 5
+
+    @pytest.mark.parametrize("preset", ["waist", "pocket"])
+    def test_deterministic(self, preset):
+        a = simulate_walk(6.0, preset=preset, seed=11)
+        b = simulate_walk(6.0, preset=preset, seed=11)
+        c = simulate_walk(6.0, preset=preset, seed=12)
+        np.testing.assert_array_equal(a.acc, b.acc)
+        np.testing.assert_array_equal(a.gyr, b.gyr)
+        np.testing.assert_array_equal(a.cycle_starts_s, b.cycle_starts_s)
+        assert not np.allclose(a.acc, c.acc)
+
+    def test_invalid_arguments(self):
+        with pytest.raises(ValueError, match="duration_s"):
+            simulate_walk(0.0)
+        with pytest.raises(ValueError, match="preset"):
+            simulate_walk(5.0, preset="wrist")
+
+
+class TestBehaviourWalk:
+    @pytest.mark.parametrize("preset", ["waist", "pocket"])
+    def test_gravity_level(self, preset):
+        for seed in range(5):
+            walk = simulate_walk(20.0, preset=preset, seed=seed)
+            norm_mean = np.linalg.norm(walk.acc.mean(axis=0))
+            mean_norm = np.linalg.norm(walk.acc, axis=1).mean()
+            assert 9.0 < norm_mean < 10.6  # |mean acc vector| ~ g (scale error, thigh swing)
+            assert norm_mean < mean_norm < norm_mean + 2.0  # Jensen: walking adds ~0.4 m/s^2
+
+    def test_cadence_range_and_truth(self):
+        for seed in range(10):
+            walk = simulate_walk(20.0, seed=seed)
+            cadence_steps_min = 120.0 / walk.stride_period_s
+            assert 85.0 < cadence_steps_min < 160.0
+            intervals = np.diff(walk.cycle_starts_s)
+            assert np.all(intervals > 0)
+            assert abs(np.mean(intervals) / walk.stride_period_s - 1.0) < 0.05
+            assert np.std(intervals) / np.mean(intervals) < 0.12
+
+    def test_waist_gravity_along_minus_y(self):
+        g = np.array([simulate_walk(10.0, seed=s).acc.mean(axis=0) for s in range(8)])
+        g /= np.linalg.norm(g, axis=1, keepdims=True)
+        assert np.all(g[:, 1] < -0.95)
+
+    def test_pocket_gravity_in_xy_plane(self):
+        g = np.array(
+            [simulate_walk(30.0, preset="pocket", seed=s).acc.mean(axis=0) for s in range(8)]
+        )
+        g /= np.linalg.norm(g, axis=1, keepdims=True)
+        assert np.all(np.abs(g[:, 2]) < 0.35)
+
+    def test_cadence_drift(self):
+        walk = simulate_walk(60.0, seed=4, cadence_drift=0.1)
+        iv = np.diff(walk.cycle_starts_s)
+        third = len(iv) // 3
+        ratio = np.mean(iv[:third]) / np.mean(iv[-third:])
+        assert 1.04 < ratio < 1.16  # stride frequency ~ +10 % from start to end
+
+    def test_extra_noise(self):
+        a = simulate_walk(10.0, seed=5)
+        b = simulate_walk(10.0, seed=5, extra_noise_m_s2=0.5)
+        assert 0.4 < np.std(b.acc - a.acc) < 0.6
+
+    def test_rotation_changes_axes_not_magnitude(self):
+        walk = simulate_walk(5.0, seed=2)
+        rot = random_rotation(np.random.default_rng(0))
+        np.testing.assert_allclose(rot @ rot.T, np.eye(3), atol=1e-12)
+        assert np.isclose(np.linalg.det(rot), 1.0)
+        rotated = apply_rotation(rot, walk.acc)
+        assert not np.allclose(rotated, walk.acc, atol=0.5)
+        np.testing.assert_allclose(
+            np.linalg.norm(rotated, axis=1), np.linalg.norm(walk.acc, axis=1)
+        )
+        small = random_rotation(np.random.default_rng(1), max_angle_deg=10.0)
+        angle = np.degrees(np.arccos((np.trace(small) - 1) / 2))
+        assert angle <= 10.0 + 1e-9
+
+
+# ----------------------------------------------------------------------------- files
+@pytest.fixture(scope="module")
+def ouisir_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("ouisir")
+    res = simulate_ouisir(
+        root, n_subjects=3, seed=7, sensors=("center", "left", "right", "android")
+    )
+    return root, res
+
+
+class TestOuisirFiles:
+    def test_layout(self, ouisir_root):
+        root, res = ouisir_root
+        auto = sorted((root / "AutomaticExtractionData_IMUZCenter").glob("*.csv"))
+        assert len(auto) == 6
+        for folder in ("IMUZCenter", "IMUZLeft", "IMUZRight", "Android"):
+            assert (
+                len(list((root / "ManualExtractionData" / folder).glob("T0_ID*_Walk[12].csv"))) == 6
+            )
+        assert len(res.files) == 6 + 4 * 6
+        names = [p.name for p in auto]
+        assert all(n.startswith("T0_ID") and n[5:11].isdigit() for n in names)
+
+    def test_automatic_format(self, ouisir_root):
+        root, _ = ouisir_root
+        for path in (root / "AutomaticExtractionData_IMUZCenter").glob("*.csv"):
+            lines = _read_lines(path)
+            n = int(lines[0].split(":")[1])
+            assert lines[1] == "cols: 6"
+            assert len(lines) == n + 3  # one duplicated extra data line
+            assert lines[-1] == lines[-2]
+            rows = np.array([[float(v) for v in ln.split(",")] for ln in lines[2 : 2 + n]])
+            assert rows.shape == (n, 6)
+            assert 300 <= n <= 900  # 3-9 s at 100 Hz
+            acc_g = rows[:, 3:]
+            assert 0.9 < np.linalg.norm(acc_g.mean(axis=0)) < 1.1  # acceleration in g
+            assert acc_g.mean(axis=0)[1] < -0.9  # gravity along -y
+            assert np.abs(rows[:, :3]).max() < 10  # gyro in rad/s
+
+    def test_manual_format(self, ouisir_root):
+        root, _ = ouisir_root
+        for folder in ("IMUZCenter", "Android"):
+            for path in (root / "ManualExtractionData" / folder).glob("*.csv"):
+                lines = _read_lines(path)
+                n = int(lines[0].split(":")[1])
+                assert len(lines) == n + 2
+                assert all(len(v.split(".")[1]) == 6 for v in lines[2].split(","))
+                gyr = np.array([[float(v) for v in ln.split(",")[:3]] for ln in lines[2:]])
+                if folder == "Android":
+                    assert np.all(gyr == 0.0)
+                else:
+                    assert np.abs(gyr).max() > 0.1
+
+    def test_id_list_and_info(self, ouisir_root):
+        root, res = ouisir_root
+        raw = (root / "IDGenderAgelist.csv").read_bytes()
+        assert raw.startswith(b"ID,Gender(0:Female;1:Male),Age\r\n")
+        assert raw.count(b"\r\n") == 4
+        info = json.loads((root / INFO_FILENAME).read_text())
+        assert info["simulated"] is True and info["seed"] == 7
+        assert "SIMULATED" in (root / "README.txt").read_text()
+        ids = {int(ln.split(",")[0]) for ln in raw.decode().split("\r\n")[1:] if ln}
+        assert ids == {v["subject_id"] for v in res.truth.values()}
+
+    def test_truth_round_trip(self, ouisir_root):
+        root, res = ouisir_root
+        truth = load_truth(root)
+        assert set(truth) == set(res.truth)
+        assert (root / TRUTH_FILENAME).is_file()
+        for name, d in truth.items():
+            np.testing.assert_allclose(
+                d["cycle_starts_s"], res.truth[name]["cycle_starts_s"], atol=1e-6
+            )
+            assert d["subject_id"] == res.truth[name]["subject_id"]
+            n_rows = int(_read_lines(root / name)[0].split(":")[1])
+            cs = d["cycle_starts_s"]
+            assert np.all((cs >= 0) & (cs < n_rows / 100.0))
+            assert len(cs) >= 2
+
+    def test_deterministic_and_prefix_stable(self, ouisir_root, tmp_path):
+        root, _ = ouisir_root
+        again = simulate_ouisir(tmp_path / "a", n_subjects=2, seed=7, subsets=("automatic",))
+        other = simulate_ouisir(tmp_path / "b", n_subjects=2, seed=8, subsets=("automatic",))
+        for path in again.files:  # subject k does not depend on n_subjects
+            rel = path.relative_to(again.root)
+            assert path.read_bytes() == (root / rel).read_bytes()
+        assert {p.name for p in again.files} != {p.name for p in other.files} or any(
+            p.read_bytes() != q.read_bytes() for p, q in zip(again.files, other.files, strict=True)
+        )
+
+    def test_ids_look_real(self, tmp_path):
+        res = simulate_ouisir(tmp_path, n_subjects=30, seed=0, subsets=("automatic",))
+        ids = sorted({v["subject_id"] for v in res.truth.values()})
+        assert len(ids) == 30 and ids[0] >= 100 and ids[-1] < 10**6
+        assert ids[-1] - ids[0] > 30  # not contiguous
+
+
+class TestMcgillFiles:
+    def test_format_and_timestamps(self, tmp_path):
+        res = simulate_mcgill(tmp_path, n_subjects=2, n_days=2, duration_s=120.0, seed=1)
+        assert sorted(p.name for p in res.files) == [
+            "subject01_day1.csv",
+            "subject01_day2.csv",
+            "subject02_day1.csv",
+            "subject02_day2.csv",
+        ]
+        lines = _read_lines(tmp_path / "subject01_day1.csv")
+        assert lines[0] == "timestamp_ms,ax,ay,az,gx,gy,gz"
+        data = np.array([[float(v) for v in ln.split(",")] for ln in lines[1:]])
+        t = data[:, 0]
+        assert t[0] > 1e12  # epoch milliseconds
+        dt = np.diff(t)
+        assert 32.0 < np.mean(dt[dt < 200]) < 38.0
+        assert 3.0 < np.std(dt[dt < 200]) < 7.0
+        assert len(np.unique(dt)) > 10  # irregular
+        acc = data[:, 1:4]
+        assert 9.0 < np.linalg.norm(acc.mean(axis=0)) < 10.8  # m/s^2
+        truth = load_truth(tmp_path)
+        cs = truth["subject01_day1.csv"]["cycle_starts_s"]
+        assert 80 < len(cs) < 160 and cs[-1] <= (t[-1] - t[0]) / 1000.0
+
+    def test_rare_duplicates_and_gaps(self, tmp_path):
+        res = simulate_mcgill(tmp_path, n_subjects=1, n_days=1, duration_s=900.0, seed=2, gz=True)
+        with gzip.open(res.files[0], "rt") as f:
+            next(f)
+            t = np.array([int(ln.split(",", 1)[0]) for ln in f])
+        dt = np.diff(t)
+        assert 0 < np.sum(dt == 0) < 0.01 * len(dt)
+        assert 0 < np.sum(dt > 500) < 30
+
+    def test_days_differ_in_orientation(self, tmp_path):
+        res = simulate_mcgill(tmp_path, n_subjects=3, n_days=2, duration_s=40.0, seed=3)
+        angles = []
+        for sid in (1, 2, 3):
+            g = []
+            for day in (1, 2):
+                d = np.loadtxt(
+                    tmp_path / f"subject{sid:02d}_day{day}.csv", delimiter=",", skiprows=1
+                )
+                m = d[:, 1:4].mean(axis=0)
+                g.append(m / np.linalg.norm(m))
+            angles.append(np.degrees(np.arccos(np.clip(g[0] @ g[1], -1, 1))))
+        assert max(angles) > 5.0
+        assert len(res.truth) == 6
+
+
+# ----------------------------------------------------------------------------- calibration
+@pytest.fixture(scope="module")
+def waist_summary(cal, tmp_path_factory):
+    """Shared estimators on 60 simulated OU-ISIR-like subjects (Walk1/Walk2)."""
+    root = tmp_path_factory.mktemp("calib_waist")
+    simulate_ouisir(root, n_subjects=60, seed=0, subsets=("manual",))
+    recs = cal.load_ouisir(str(root / "ManualExtractionData" / "IMUZCenter"), 50.0)
+    assert len(recs) == 120
+    return cal.summarise(recs, "ouisir", 5)
+
+
+class TestCalibrationWaist:
+    """Key CALIBRATION.md rows, with tolerances widened for a 60-subject sample."""
+
+    def test_stride_frequency(self, waist_summary):
+        f = waist_summary["stride"]["f_subject"]
+        assert abs(f["mean"] - 1.01) < 0.05
+        assert 0.045 < f["sd"] < 0.12
+
+    def test_harmonic_profile(self, waist_summary):
+        prof = np.array(waist_summary["harmonics"]["mag"]["mean"])
+        target = np.array([0.06, 1.09, 0.12, 0.21, 0.08, 0.27, 0.09, 0.23, 0.09, 0.21])
+        assert int(np.argmax(prof)) == 1  # h2 (the step frequency) dominates |a|
+        assert np.max(np.abs(prof - target)) < 0.12
+        r2 = waist_summary["harmonics"]["mag"]["r2"]["mean"]
+        assert 0.66 < r2 < 0.86
+
+    def test_dynamic_level(self, waist_summary):
+        sd = waist_summary["levels"]["sd_mag"]["median"]
+        assert 3.0 * 0.75 < sd < 3.0 * 1.25
+
+    def test_orientation(self, waist_summary):
+        comp = waist_summary["orientation"]["comp"]
+        assert comp["y"]["median"] < -0.97
+        assert 2.5 < waist_summary["orientation"]["angle_to_mean_dir"]["median"] < 10.0
+
+    def test_difficulty_index(self, waist_summary):
+        # real OU-ISIR: prof+f 1-NN rank-1 0.35 +- 0.08 at K = 38
+        acc = waist_summary["difficulty"]["38"]["prof+f"]["mean"]
+        assert 0.15 < acc < 0.6
+
+
+class TestCalibrationPocket:
+    def test_pocket_sessions(self, cal):
+        from gaitcnn.simulate import _rng, draw_session, draw_subject, simulate_session
+
+        stats = []
+        for k in range(6):
+            subject = draw_subject("pocket", _rng(0, 3, 0, k))
+            for s in range(3):
+                session = draw_session(subject, _rng(0, 3, 1, k, s))
+                walk = simulate_session(session, np.arange(0, 32.0, 0.02), _rng(0, 3, 2, k, s))
+                stats.append(cal.recording_stats(walk.acc, 50.0))
+        f = np.array([st["f"] for st in stats])
+        assert 0.75 < np.nanmedian(f) < 1.1
+        g = np.array([st["grav_dir"] for st in stats])
+        assert np.mean(np.abs(g[:, 2]) < 0.25) > 0.85  # gravity in the phone's x-y plane
+        step_reg = np.nanmedian([st["step_reg"] for st in stats])
+        stride_reg = np.nanmedian([st["stride_reg"] for st in stats])
+        assert step_reg < stride_reg  # pocket: strong odd harmonics (one leg)
