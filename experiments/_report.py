@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import os
 import platform
 import sys
 from importlib import metadata
-from pathlib import Path
+
+from gaitcnn._atomic import write_json_atomic, write_text_atomic
+
+__all__ = ["versions", "write_json_atomic", "write_text_atomic"]
 
 PACKAGES = ("gaitcnn", "tensorflow-cpu", "keras", "tflearn", "numpy", "scipy", "h5py", "click")
 
@@ -21,18 +22,3 @@ def versions() -> dict:
         except metadata.PackageNotFoundError:
             out[name] = None
     return out
-
-
-def write_text_atomic(path, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
-
-
-def write_json_atomic(path, obj) -> Path:
-    """Write ``obj`` as indented JSON, atomically."""
-    return write_text_atomic(path, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")

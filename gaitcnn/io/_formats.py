@@ -7,11 +7,12 @@ simulator and the tests write byte-for-byte the same layout that the loaders are
 from __future__ import annotations
 
 import gzip
-import os
 import re
 from pathlib import Path
 
 import numpy as np
+
+from gaitcnn._atomic import write_bytes_atomic
 
 __all__ = [
     "MCGILL_FILENAME_PATTERN",
@@ -40,12 +41,6 @@ def ouisir_manual_filename(subject_id: int, walk: str) -> str:
 def mcgill_filename(subject_id: int, day: int, *, gz: bool = False) -> str:
     """Simulator file name of one McGill-like day, e.g. ``subject07_day2.csv``."""
     return f"subject{int(subject_id):02d}_day{int(day)}.csv" + (".gz" if gz else "")
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def write_ouisir_file(
@@ -91,7 +86,7 @@ def write_ouisir_file(
         lines.append(lines[-1])
     text = f"rows: {data.shape[0]}\ncols: 6\n" + "\n".join(lines) + ("\n" if lines else "")
     path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write_bytes(path, text.encode("ascii"))
+    write_bytes_atomic(path, text.encode("ascii"))
     return path
 
 
@@ -147,7 +142,7 @@ def write_mcgill_file(
     if path.name.endswith(".gz"):
         raw = gzip.compress(raw, mtime=0)
     path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write_bytes(path, raw)
+    write_bytes_atomic(path, raw)
     return path
 
 
