@@ -331,5 +331,169 @@ def plot_images_cmd(ctx, dataset, data_root, cache_dir, n_subjects, per_subject,
     click.echo(str(out))
 
 
+def _prepared_cache(dataset, data_root, cache_dir, seed, subjects, representation="ae_gdi"):
+    """Build (or reuse) the paper-preset cache and say whether it is simulated."""
+    from gaitcnn.prepare import PrepareParams, ensure_simulated, prepare_dataset
+
+    params = PrepareParams.paper(dataset, representation=representation)
+    source = None
+    if data_root is None:
+        data_root = ensure_simulated(dataset, cache_dir=cache_dir, seed=seed, n_subjects=subjects)
+        source = f"simulated ({data_root.name})"
+        click.echo(f"no --data-root: using SIMULATED data at {data_root}", err=True)
+    return prepare_dataset(params, data_root, cache_dir=cache_dir, source=source)
+
+
+@main.command()
+@dataset_option
+@data_root_option
+@cache_dir_option
+@click.option(
+    "--cache",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="An image cache from `gaitcnn prepare` (overrides --dataset/--data-root).",
+)
+@click.option(
+    "--model",
+    "model_name",
+    type=click.Choice(["paper_cnn", "tcnn", "inception"]),
+    default="paper_cnn",
+    show_default=True,
+    help="Network: the paper CNN, Method 3's temporal CNN, or the Inception ablation.",
+)
+@click.option(
+    "--epochs", type=click.IntRange(min=1), default=50, show_default=True, help="[paper: 50]"
+)
+@click.option(
+    "--subjects",
+    type=click.IntRange(min=2),
+    default=None,
+    help="Simulated subjects when no --data-root is given.",
+)
+@seed_option
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Run directory for checkpoints, history.json, TensorBoard logs and models.",
+)
+@click.option("--resume", is_flag=True, help="Continue an interrupted run in --out.")
+@click.option("--overwrite", is_flag=True, help="Replace an earlier run in --out.")
+@click.option(
+    "--strategy",
+    type=click.Choice(["none", "mirrored"]),
+    default="none",
+    show_default=True,
+    help="tf.distribute strategy (mirrored: all local devices).",
+)
+@pass_context
+@handle_errors
+def train(
+    ctx,
+    dataset,
+    data_root,
+    cache_dir,
+    cache,
+    model_name,
+    epochs,
+    subjects,
+    seed,
+    out,
+    resume,
+    overwrite,
+    strategy,
+):
+    """Train a subject-identification model on the gallery sessions of a data set."""
+    if resume and overwrite:
+        raise click.UsageError("--resume and --overwrite contradict each other; choose one")
+    from gaitcnn.runs import train_run
+
+    if cache is None:
+        cache = _prepared_cache(dataset, data_root, cache_dir, seed, subjects)
+    dist = None
+    if strategy == "mirrored":
+        import tensorflow as tf
+
+        dist = tf.distribute.MirroredStrategy()
+    result = train_run(
+        cache,
+        out,
+        model_name=model_name,
+        epochs=epochs,
+        seed=seed,
+        resume=resume,
+        overwrite=overwrite,
+        strategy=dist,
+        verbose=2 if ctx.verbose == 0 else 1,
+    )
+    best = f" (best epoch {result.best_epoch})" if result.best_epoch else ""
+    click.echo(f"trained {model_name} in {result.wall_time_s:.1f} s{best}; run in {out}")
+
+
+@main.command()
+@click.option(
+    "--model",
+    "run_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    required=True,
+    help="Run directory written by `gaitcnn train`.",
+)
+@click.option(
+    "--which",
+    type=click.Choice(["auto", "best", "final"]),
+    default="auto",
+    show_default=True,
+    help="Model of the run to evaluate.",
+)
+@pass_context
+@handle_errors
+def evaluate(ctx, run_dir, which):
+    """Identify the probe sequences of the run's data set; write evaluation.json."""
+    from gaitcnn.runs import evaluate_run
+
+    result = evaluate_run(run_dir, which=which)
+    for level in ("per_image", "per_sequence"):
+        metrics = result[level]
+        click.echo(f"{level}: accuracy {metrics['accuracy']:.3f}, top-5 {metrics['top_5']:.3f}")
+    click.echo(f"data: {result['data']}; written to {run_dir / 'evaluation.json'}")
+
+
+@main.command()
+@click.option(
+    "--model",
+    "run_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    required=True,
+    help="Run directory written by `gaitcnn train`.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Export directory (the artefact plus metadata.json).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["keras", "savedmodel", "tflite"]),
+    multiple=True,
+    default=("keras",),
+    show_default=True,
+    help="Artefact format; repeat the option for several.",
+)
+@click.option("--quantize", is_flag=True, help="Dynamic-range quantisation (TFLite only).")
+@click.option("--overwrite", is_flag=True, help="Replace existing artefacts in --out.")
+@pass_context
+@handle_errors
+def export(ctx, run_dir, out, fmt, quantize, overwrite):
+    """Export a trained model as .keras, SavedModel or TFLite, with metadata.json."""
+    from gaitcnn.export import export_run
+
+    paths = export_run(run_dir, out, fmt=list(fmt), quantize=quantize, overwrite=overwrite)
+    for name, path in paths.items():
+        click.echo(f"{name}: {path}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

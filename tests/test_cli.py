@@ -127,3 +127,45 @@ def test_debug_shows_traceback(runner, tmp_path):
     )
     assert result.exit_code != 0 and result.exception is not None
     assert not isinstance(result.exception, SystemExit)
+
+
+@pytest.mark.tf
+def test_train_evaluate_export(runner, tmp_path, monkeypatch):
+    """One epoch on 3 simulated subjects through the CLI, then evaluate and export."""
+    import json
+
+    import gaitcnn.runs as runs
+
+    real_train_run = runs.train_run
+
+    def tiny_train_run(cache, out_dir, **kwargs):  # the paper CNN, shrunk for speed
+        kwargs["hparams"] = {"conv_filters": (4, 4, 4), "fl1_units": 8}
+        return real_train_run(cache, out_dir, **kwargs)
+
+    monkeypatch.setattr(runs, "train_run", tiny_train_run)
+    cache = tmp_path / "cache"
+    run = tmp_path / "run"
+    args = ["train", "--dataset", "ouisir", "--subjects", "3", "--cache-dir", str(cache),
+            "--epochs", "1", "--out", str(run)]
+    result = runner.invoke(main, args)
+    assert result.exit_code == 0, result.output
+    for name in ("config.json", "history.json", "final.keras", "checkpoints/state.json"):
+        assert (run / name).exists(), name
+    again = runner.invoke(main, args)  # an existing run is never silently overwritten
+    assert again.exit_code == 2 and "--overwrite" in again.output
+    both = runner.invoke(main, [*args, "--resume", "--overwrite"])
+    assert both.exit_code == 2 and "contradict" in both.output
+
+    result = runner.invoke(main, ["evaluate", "--model", str(run)])
+    assert result.exit_code == 0, result.output
+    evaluation = json.loads((run / "evaluation.json").read_text())
+    seq = evaluation["per_sequence"]
+    assert 0.0 <= seq["accuracy"] <= 1.0 and seq["cmc"][-1] == pytest.approx(1.0)
+    assert evaluation["n_probe_sequences"] == 3 and "simulated" in evaluation["data"]
+
+    out = tmp_path / "export"
+    result = runner.invoke(main, ["export", "--model", str(run), "--out", str(out),
+                                  "--format", "keras", "--format", "tflite"])
+    assert result.exit_code == 0, result.output
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["class_names"] and (out / "model.keras").exists() and (out / "model.tflite").exists()
