@@ -81,6 +81,22 @@ class GaitDetectionParams:
     # total score its grid b_0 + k g collects (best candidate within g/4 of each point) rather
     # than by its own score, which the recording's edge truncates. False = PAPER_SPEC rule.
     initial_by_grid_score: bool = False
+    # Paper deviation: before scoring, a_M is rescaled so that its spread (standard deviation
+    # over a buffer-long window centred on each sample) equals this value (m/s^2); L_T and
+    # kappa are absolute, so without it the same gait scores differently for a stiff or a
+    # loose sensor mount, a light or a heavy step (measured spreads of walking a_M vary 3x
+    # between subjects and placements). At this spread L_T = 5 applies unchanged. None = off.
+    amplitude_reference_m_s2: float | None = 3.0
+    # Largest gain of that rescaling, so that rest and sensor noise are not blown up into
+    # U-shapes.
+    max_amplitude_gain: float = 3.0
+    # Paper deviation: after the stage-1 least-squares fit, refit without the matches farther
+    # than this fraction of g from the fitted line (one pass). None = plain least squares.
+    refit_trim_fraction: float | None = 0.125
+    # Paper deviation: seed a buffer's grid from the previous buffer's stage-1 grid line
+    # (extended into the overlap) instead of from one of its stage-2 starts. False = seed
+    # from the previous buffer's first start inside this one.
+    seed_from_grid: bool = True
 
     @classmethod
     def paper(cls) -> GaitDetectionParams:
@@ -384,9 +400,14 @@ def detect_cycle_starts(
     n = signal.size
     if n < round(params.min_buffer_s * fs) or n < round(params.max_stride_s * fs) + 2:
         return np.zeros(0, dtype=np.int64)
-    scores = _u_shape_scores(signal, params.kappa_at(fs), params.segment_threshold_m_s2)
-
     buffer_n = min(n, round(params.buffer_s * fs))
+    scored = signal
+    if params.amplitude_reference_m_s2 is not None:
+        scored = signal * _amplitude_gain(
+            signal, buffer_n, params.amplitude_reference_m_s2, params.max_amplitude_gain
+        )
+    scores = _u_shape_scores(scored, params.kappa_at(fs), params.segment_threshold_m_s2)
+
     hop_n = max(1, round(params.hop_s * fs))
     buffer_starts = list(range(0, n - buffer_n + 1, hop_n))
     if buffer_starts[-1] + buffer_n < n:
@@ -406,6 +427,7 @@ def detect_cycle_starts(
     kept: list[np.ndarray] = []
     kept_periods: list[np.ndarray] = []
     previous: np.ndarray | None = None  # absolute starts of the previous buffer
+    previous_grid: tuple[float, float] | None = None  # its stage-1 line (absolute b, c)
     for b_idx, (b0, g) in enumerate(zip(buffer_starts, periods, strict=True)):
         lo_p, hi_p = np.searchsorted(peak_idx, [b0, b0 + buffer_n])
         cand = peak_idx[lo_p:hi_p] - b0
@@ -414,9 +436,19 @@ def detect_cycle_starts(
             inside = previous[(previous >= b0) & (previous < b0 + buffer_n)] - b0
             if inside.size:
                 seed = float(inside[0])
-        local = _gggd_buffer(cand, scores[cand + b0], buffer_n, float(g), seed, params)
+            if params.seed_from_grid and previous_grid is not None and inside.size:
+                # Paper deviation: the previous buffer's grid line, fitted on all its strides,
+                # at its first point inside this buffer. A single stage-2 start can be an
+                # outlier (a stride whose landmark was weak); seeding from it moves the whole
+                # next buffer onto the other step.
+                grid_b, grid_c = previous_grid
+                first = grid_b + np.ceil((b0 - grid_b) / grid_c) * grid_c - b0
+                if 0 <= first < buffer_n:
+                    seed = float(first)
+        local, line = _gggd_buffer(cand, scores[cand + b0], buffer_n, float(g), seed, params)
         absolute = local + b0
         previous = absolute if absolute.size else None
+        previous_grid = None if line is None else (line[0] + b0, line[1])
         owned = absolute[(absolute >= own_lo[b_idx]) & (absolute < own_hi[b_idx])]
         kept.append(owned)
         kept_periods.append(np.full(owned.size, g))
@@ -426,9 +458,12 @@ def detect_cycle_starts(
 
 
 def _gggd_buffer(cand, cand_scores, n, g, seed, params):
-    """GGGD on one buffer. ``cand``: local indices of all peaks with a positive score."""
+    """GGGD on one buffer. ``cand``: local indices of all peaks with a positive score.
+
+    Returns the local starts and the stage-1 grid line ``(b, c)`` (None if there is none).
+    """
     if cand.size < 2:
-        return np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=np.int64), None
     # Candidate set C: the N_c best-scoring peaks, N_c = smallest integer > 2N/g.
     n_c = int(np.floor(2.0 * n / g)) + 1
     if cand.size > n_c:
@@ -468,6 +503,14 @@ def _gggd_buffer(cand, cand_scores, n, g, seed, params):
         if np.unique(kk).size < 2:
             break
         c_new, b_new = np.polyfit(kk, yy, 1)
+        if params.refit_trim_fraction is not None and kk.size >= 4:
+            # Paper deviation: one trimmed refit. Where a stride's landmark is missing from C
+            # the nearest candidate is another peak of the stride; least squares lets that
+            # one match drag the whole grid towards the other step.
+            resid = np.abs(yy - (b_new + c_new * kk))
+            ok = resid <= max(params.refit_trim_fraction * g, 1.0)
+            if ok.sum() >= 2 and np.unique(kk[ok]).size >= 2:
+                c_new, b_new = np.polyfit(kk[ok], yy[ok], 1)
         # Reconstruction: keep the spacing within the stride range searched for g.
         c_new = float(np.clip(c_new, 0.5 * g, 1.5 * g))
         converged = (
@@ -480,7 +523,7 @@ def _gggd_buffer(cand, cand_scores, n, g, seed, params):
 
     k, grid = _grid(b, c, n)
     if grid.size == 0:
-        return np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=np.int64), None
     supported, _ = _nearest_candidate(grid, cand_f, cand_scores, r1)
 
     # Stage 2: each grid point moves to the best candidate within g/4 under a distance penalty.
@@ -497,7 +540,22 @@ def _gggd_buffer(cand, cand_scores, n, g, seed, params):
     if params.drop_unsupported:
         final = final[supported | has]
     final = final[(final >= 0) & (final <= n - 1)]
-    return np.unique(final.astype(np.int64))
+    return np.unique(final.astype(np.int64)), (float(b), float(c))
+
+
+def _amplitude_gain(signal, window, reference, max_gain):
+    """Gain ``reference / spread`` per sample, spread = std over a centred ``window``."""
+    n = signal.size
+    window = max(2, min(int(window), n))
+    centred = signal - signal.mean()
+    c1 = np.concatenate([[0.0], np.cumsum(centred)])
+    c2 = np.concatenate([[0.0], np.cumsum(centred * centred)])
+    lo = np.clip(np.arange(n) - window // 2, 0, n - window)
+    hi = lo + window
+    mean = (c1[hi] - c1[lo]) / window
+    var = np.maximum((c2[hi] - c2[lo]) / window - mean * mean, 0.0)
+    spread = np.sqrt(var)
+    return reference / np.maximum(spread, reference / max_gain)
 
 
 def _grid(b, c, n):

@@ -194,3 +194,37 @@ class TestMatchCycleStarts:
         random_starts = np.sort(rng.choice(2000, size=40, replace=False))
         match = match_cycle_starts(random_starts, true, FS_HZ)
         assert match.matched_fraction < 0.6
+
+
+simulate = pytest.importorskip("gaitcnn.simulate")
+
+
+class TestGggdVersusBaselineOnSimulator:
+    """Small version of experiments/cycle_detection_eval.py on the package simulator."""
+
+    @pytest.mark.parametrize("preset", ["waist", "pocket"])
+    @pytest.mark.parametrize(("noise_m_s2", "drift"), [(0.0, 0.0), (0.5, 0.1)])
+    def test_gggd_at_least_as_good_as_baseline(self, preset, noise_m_s2, drift):
+        metrics = {"gggd": [], "baseline": []}
+        for seed in range(10):
+            walk = simulate.simulate_walk(
+                60.0, preset=preset, seed=seed, extra_noise_m_s2=noise_m_s2, cadence_drift=drift
+            )
+            rate_hz = 1.0 / float(np.median(np.diff(walk.timestamps_s)))
+            magnitude = _magnitude(walk.acc)
+            true = np.asarray(walk.cycle_starts_s) * rate_hz
+            for name, detector in (
+                ("gggd", detect_cycle_starts),
+                ("baseline", detect_peaks_baseline),
+            ):
+                match = match_cycle_starts(
+                    detector(magnitude, rate_hz), true, rate_hz, n_samples=magnitude.size
+                )
+                metrics[name].append((match.within_15pct, match.missed_per_100))
+        gggd = np.mean(metrics["gggd"], axis=0)
+        baseline = np.mean(metrics["baseline"], axis=0)
+        # The PAPER_SPEC proxies: cycle lengths within 15% and missed strides per 100.
+        assert gggd[0] >= baseline[0] - 0.005, (gggd, baseline)
+        assert gggd[1] <= baseline[1] + 0.5, (gggd, baseline)
+        if noise_m_s2 > 0:
+            assert gggd[0] >= baseline[0] + 0.01, (gggd, baseline)
