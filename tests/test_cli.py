@@ -145,8 +145,19 @@ def test_train_evaluate_export(runner, tmp_path, monkeypatch):
     monkeypatch.setattr(runs, "train_run", tiny_train_run)
     cache = tmp_path / "cache"
     run = tmp_path / "run"
-    args = ["train", "--dataset", "ouisir", "--subjects", "3", "--cache-dir", str(cache),
-            "--epochs", "1", "--out", str(run)]
+    args = [
+        "train",
+        "--dataset",
+        "ouisir",
+        "--subjects",
+        "3",
+        "--cache-dir",
+        str(cache),
+        "--epochs",
+        "1",
+        "--out",
+        str(run),
+    ]
     result = runner.invoke(main, args)
     assert result.exit_code == 0, result.output
     for name in ("config.json", "history.json", "final.keras", "checkpoints/state.json"):
@@ -164,8 +175,22 @@ def test_train_evaluate_export(runner, tmp_path, monkeypatch):
     assert evaluation["n_probe_sequences"] == 3 and "simulated" in evaluation["data"]
 
     out = tmp_path / "export"
-    result = runner.invoke(main, ["export", "--model", str(run), "--out", str(out),
-                                  "--format", "keras", "--format", "tflite"])
+    result = runner.invoke(
+        main,
+        [
+            "export",
+            "--model",
+            str(run),
+            "--out",
+            str(out),
+            "--format",
+            "keras",
+            "--format",
+            "tflite",
+        ],
+    )
     assert result.exit_code == 0, result.output
     meta = json.loads((out / "metadata.json").read_text())
-    assert meta["class_names"] and (out / "model.keras").exists() and (out / "model.tflite").exists()
+    assert (
+        meta["class_names"] and (out / "model.keras").exists() and (out / "model.tflite").exists()
+    )
