@@ -220,9 +220,7 @@ def images_for_recording(recording: Recording, params: PrepareParams) -> list[tu
             path=recording.source,
         )
     try:
-        segments = resample_recording(
-            recording, rate_hz=params.rate_hz, max_gap_s=params.max_gap_s
-        )
+        segments = resample_recording(recording, rate_hz=params.rate_hz, max_gap_s=params.max_gap_s)
     except GaitDataError as exc:  # e.g. shorter than one second: skip it, but say so
         logger.warning("skipping recording: %s", exc)
         return []

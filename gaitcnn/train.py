@@ -386,8 +386,6 @@ def validation_split_indices(
 # --------------------------------------------------------------------------------------------
 
 
-
-
 def _atomic_save_model(model: keras.Model, path: Path) -> None:
     """``model.save`` to a temporary ``.keras`` file next to ``path``, then rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
