@@ -9,7 +9,7 @@ OUT ?= results
 PYTEST_ARGS ?= -n 2
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: help install test test-all lint format ci bench reproduce-table1 clean
+.PHONY: help install test test-all lint format ci bench reproduce-table1 reproduce-figure6 clean
 
 help:  ## list the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
@@ -42,8 +42,11 @@ ci: lint test  ## what CI runs
 bench: $(STAMP)  ## speed benchmarks -> benchmarks/results.json
 	$(PY) -m benchmarks.run --out benchmarks/results.json
 
-reproduce-table1: $(STAMP)  ## authentication experiment (simulated McGill-like data unless DATA_ROOT=...)
-	$(PY) -m experiments.table_1 $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(QUICK),--quick) --out $(OUT)/table1
+reproduce-table1: $(STAMP)  ## Table 1: McGill authentication (simulated unless DATA_ROOT=...; QUICK=1 small)
+	$(PY) -m experiments.table_1 $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(QUICK),--quick) --out $(OUT)/table1$(if $(QUICK),-quick)
+
+reproduce-figure6: $(STAMP)  ## Figure 6: different-day accuracy vs training share mu (QUICK=1 small)
+	$(PY) -m experiments.figure_6 $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(QUICK),--quick) --out $(OUT)/figure6$(if $(QUICK),-quick)
 
 clean:  ## remove caches and results (not the venv)
 	rm -rf results .pytest_cache .ruff_cache
