@@ -17,7 +17,14 @@ import numpy as np
 from gaitcnn._atomic import write_json_atomic
 from gaitcnn.cache import read_image_set
 
-__all__ = ["GALLERY_SESSIONS", "PROBE_SESSIONS", "evaluate_run", "train_run"]
+__all__ = [
+    "GALLERY_SESSIONS",
+    "PROBE_SESSIONS",
+    "STRATEGIES",
+    "evaluate_run",
+    "make_strategy",
+    "train_run",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +35,55 @@ PROBE_SESSIONS = ("probe", "day2")
 #: Length of the time blocks that keep neighbouring images on one side of the validation
 #: split (images of consecutive cycles share samples, so a random image-level split leaks).
 VALIDATION_BLOCK_S = 30.0
+
+
+#: Names accepted by :func:`make_strategy` (and ``gaitcnn train --strategy``).
+STRATEGIES = ("none", "mirrored", "multiworker")
+
+
+def make_strategy(name: str):
+    """Return the ``tf.distribute`` strategy called ``name`` (``None`` for ``"none"``).
+
+    Parameters
+    ----------
+    name : {"none", "mirrored", "multiworker"}
+        ``mirrored``: :class:`tf.distribute.MirroredStrategy` over all local devices.
+        ``multiworker``: :class:`tf.distribute.MultiWorkerMirroredStrategy`, whose cluster and
+        this process's role come from the ``TF_CONFIG`` environment variable (see
+        ``docs/DISTRIBUTED.md``). Every worker runs the same command; each global batch of 100
+        is split across the workers (Keras shards the input per batch), and gradients are
+        all-reduced, so all workers hold identical weights.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, or ``multiworker`` without a valid ``TF_CONFIG``.
+    """
+    import os
+
+    if name not in STRATEGIES:
+        raise ValueError(f"strategy must be one of {STRATEGIES}, received: {name!r}")
+    if name == "none":
+        return None
+    import tensorflow as tf
+
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    raw = os.environ.get("TF_CONFIG")
+    if not raw:
+        raise ValueError(
+            "--strategy multiworker needs the TF_CONFIG environment variable (cluster worker "
+            "addresses and this worker's index); see docs/DISTRIBUTED.md"
+        )
+    try:
+        config = json.loads(raw)
+        workers = config["cluster"]["worker"]
+        index = int(config["task"]["index"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"TF_CONFIG is not valid cluster JSON ({exc}): {raw!r}") from exc
+    if not 0 <= index < len(workers):
+        raise ValueError(f"TF_CONFIG task index {index} is not among {len(workers)} workers")
+    return tf.distribute.MultiWorkerMirroredStrategy()
 
 
 def _validation_groups(image_set, rate_hz: float) -> np.ndarray:

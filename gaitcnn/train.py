@@ -757,6 +757,49 @@ def _improved(monitor: str, logs: Mapping[str, float], best: Mapping[str, float]
 # --------------------------------------------------------------------------------------------
 
 
+def _is_multi_worker(strategy: tf.distribute.Strategy) -> bool:
+    return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and (
+        strategy.extended._in_multi_worker_mode()
+    )
+
+
+def _multi_worker_compat(model: keras.Model, train_ds) -> None:
+    """Work around two Keras 3.15 bugs that stop ``fit`` under MultiWorkerMirroredStrategy.
+
+    1. ``fit`` reduces the first *distributed* batch eagerly to build the model symbolically
+       (``_maybe_symbolic_build``), which raises for a ``PerReplica`` batch; we build the model,
+       loss and metrics from one local batch instead and skip that step.
+    2. ``reduce_per_replica`` averages the per-step metric values with
+       ``strategy.reduce("MEAN", v, axis=0)``, which fails for scalar metrics; for
+       multi-worker strategies we reduce with ``axis=None`` (the cross-worker mean, identical on
+       every worker). Other strategies are untouched.
+    """
+    from keras.src.backend.tensorflow import trainer as keras_tf_trainer
+
+    if not getattr(keras_tf_trainer.reduce_per_replica, "_gaitcnn_patched", False):
+        original = keras_tf_trainer.reduce_per_replica
+
+        def reduce_per_replica(values, strategy, reduction):
+            if keras_tf_trainer._collective_all_reduce_multi_worker(strategy) and reduction in (
+                "auto",
+                "mean",
+            ):
+                return keras_tf_trainer.tree.map_structure(
+                    lambda v: strategy.reduce("MEAN", v, axis=None), values
+                )
+            return original(values, strategy, reduction)
+
+        reduce_per_replica._gaitcnn_patched = True
+        keras_tf_trainer.reduce_per_replica = reduce_per_replica
+    if isinstance(train_ds, tuple):
+        images, labels = train_ds[0][:2], train_ds[1][:2]
+    else:
+        dataset = train_ds if isinstance(train_ds, tf.data.Dataset) else train_ds(0)
+        images, labels = next(iter(dataset.take(1)))
+    model._symbolic_build(data_batch=(images, labels, None))
+    model._maybe_symbolic_build = lambda iterator=None, data_batch=None: None
+
+
 def train(
     model: keras.Model | Callable[[], keras.Model],
     train_ds: TrainData,
@@ -882,6 +925,8 @@ def train(
                 )
             model = model()
         compile_model(model, config)
+        if strategy is not None and _is_multi_worker(strategy):
+            _multi_worker_compat(model, train_ds)
     model_info = _model_summary(model)
 
     # ---- resume bookkeeping -----------------------------------------------------------------
