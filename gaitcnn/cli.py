@@ -382,10 +382,11 @@ def _prepared_cache(dataset, data_root, cache_dir, seed, subjects, representatio
 @click.option("--overwrite", is_flag=True, help="Replace an earlier run in --out.")
 @click.option(
     "--strategy",
-    type=click.Choice(["none", "mirrored"]),
+    type=click.Choice(["none", "mirrored", "multiworker"]),
     default="none",
     show_default=True,
-    help="tf.distribute strategy (mirrored: all local devices).",
+    help="tf.distribute strategy (mirrored: all local devices; multiworker: "
+    "MultiWorkerMirroredStrategy from TF_CONFIG, see docs/DISTRIBUTED.md).",
 )
 @pass_context
 @handle_errors
@@ -407,15 +408,14 @@ def train(
     """Train a subject-identification model on the gallery sessions of a data set."""
     if resume and overwrite:
         raise click.UsageError("--resume and --overwrite contradict each other; choose one")
-    from gaitcnn.runs import train_run
+    from gaitcnn.runs import make_strategy, train_run
 
     if cache is None:
         cache = _prepared_cache(dataset, data_root, cache_dir, seed, subjects)
-    dist = None
-    if strategy == "mirrored":
-        import tensorflow as tf
-
-        dist = tf.distribute.MirroredStrategy()
+    try:
+        dist = make_strategy(strategy)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
     result = train_run(
         cache,
         out,
@@ -493,6 +493,16 @@ def export(ctx, run_dir, out, fmt, quantize, overwrite):
     paths = export_run(run_dir, out, fmt=list(fmt), quantize=quantize, overwrite=overwrite)
     for name, path in paths.items():
         click.echo(f"{name}: {path}")
+
+
+def _register_experiments() -> None:
+    """Add the two experiments' commands (their modules stay TensorFlow-free at import)."""
+    from gaitcnn.authentication import authenticate_command
+
+    main.add_command(authenticate_command, name="authenticate")
+
+
+_register_experiments()
 
 
 if __name__ == "__main__":  # pragma: no cover
