@@ -1,0 +1,49 @@
+"""Presets of the OU-ISIR labeling experiments: Table 2 and Figures 7, 8, 9 (paper section 4.2).
+
+Experiments are data (STYLE 1.5): the drivers in ``experiments/`` only wire these presets into
+:func:`gaitcnn.labeling.run_labeling`.
+"""
+
+from __future__ import annotations
+
+#: Table 2 rows, in the paper's order, then our ablation (keys of gaitcnn.labeling.METHODS).
+TABLE2_METHODS = ("method1", "method2", "method3", "proposed", "inception")
+
+#: Paper Table 2 numbers that survive [P]: the proposed method's margin over each baseline at
+#: K = 744, in accuracy points. The absolute accuracies were lost with the table.
+PAPER_MARGINS_POINTS = {"method1": 56.4, "method2": 18.5, "method3": 8.7}
+#: [P] best accuracy of the proposed method in Figure 7 (presumably at K = 100).
+PAPER_BEST_ACCURACY = 0.780
+
+#: Full-size runs: the paper's settings.
+FULL = {
+    "n_subjects": 744,  # [P] all subjects of the automatic-extraction subset
+    "epochs": 50,  # [P]
+    "n_simulated": 744,
+    "seed": 0,
+    "tiny_models": False,  # the paper-sized networks
+    "figure7_k": (100, 200, 300, 400, 500, 600, 744),  # [P] Figure 7 x-axis
+    "figure7_methods": ("method3", "proposed"),  # [P]
+    "figure8_methods": ("method3", "proposed"),  # [P]
+    "figure8_k": 744,
+    "figure9_k": 744,
+    "figure9_n_conv": (1, 2, 3, 4),  # [P]
+    # Reconstruction: the swept fl1 widths were lost with Figure 9; powers of two around 512.
+    "figure9_fl1_units": (128, 256, 512, 1024, 2048),
+}
+
+#: --quick: tiny simulated runs for tests and CI (minutes -> seconds). Not a result.
+QUICK = {
+    "n_subjects": 6,
+    "epochs": 2,
+    "n_simulated": 10,
+    "seed": 0,
+    "tiny_models": True,  # gaitcnn.models.TEST_HPARAMS of each builder
+    "figure7_k": (3, 6),
+    "figure7_methods": ("method3", "proposed"),
+    "figure8_methods": ("method3", "proposed"),
+    "figure8_k": 6,
+    "figure9_k": 6,
+    "figure9_n_conv": (1, 3),
+    "figure9_fl1_units": (16,),
+}

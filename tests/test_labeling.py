@@ -1,0 +1,161 @@
+"""Tests of the OU-ISIR labeling experiment (gaitcnn.labeling)."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from gaitcnn.labeling import (
+    METHODS,
+    LabelingParams,
+    cmc_from_ranks,
+    draw_subjects,
+    ranks_with_missing,
+    sequence_decisions,
+)
+
+TINY = {"conv_filters": (4, 8, 8), "fl1_units": 16}
+
+
+class TestContractDrawSubjects:
+    def test_deterministic_sorted_unique(self):
+        pool = np.arange(100, 150)
+        a = draw_subjects(pool, 10, seed=3)
+        np.testing.assert_array_equal(a, draw_subjects(pool, 10, seed=3))
+        assert a.size == 10
+        assert np.all(np.diff(a) > 0)
+        assert set(a) <= set(pool)
+
+    def test_seed_changes_draw(self):
+        pool = np.arange(50)
+        assert not np.array_equal(draw_subjects(pool, 10, 0), draw_subjects(pool, 10, 1))
+
+    def test_nested_in_k(self):
+        pool = np.arange(744)
+        small, large = draw_subjects(pool, 100, 0), draw_subjects(pool, 600, 0)
+        assert set(small) <= set(large)
+
+    def test_k_larger_than_pool_gives_all(self):
+        np.testing.assert_array_equal(draw_subjects([5, 3, 3, 9], 10, 0), [3, 5, 9])
+
+    def test_bad_k(self):
+        with pytest.raises(ValueError, match="k must be"):
+            draw_subjects([1, 2], 0, 0)
+
+
+class TestBehaviourSequenceFusion:
+    def test_mean_over_sequence_and_missing(self):
+        proba = np.array([[0.9, 0.1], [0.2, 0.8], [0.3, 0.7], [0.6, 0.4]])
+        seq = np.array(["a", "b", "b", "a"], dtype=object)
+        fused, n_used = sequence_decisions(proba, seq, ["a", "b", "c"])
+        np.testing.assert_allclose(fused[0], [0.75, 0.25])
+        np.testing.assert_allclose(fused[1], [0.25, 0.75])
+        assert np.isnan(fused[2]).all()
+        np.testing.assert_array_equal(n_used, [2, 2, 0])
+
+    def test_first_n_images(self):
+        proba = np.array([[0.9, 0.1], [0.0, 1.0], [0.0, 1.0]])
+        seq = np.array(["a", "a", "a"], dtype=object)
+        fused, n_used = sequence_decisions(proba, seq, ["a"], max_images=1)
+        np.testing.assert_allclose(fused[0], [0.9, 0.1])
+        assert n_used[0] == 1
+        fused, n_used = sequence_decisions(proba, seq, ["a"], max_images=10)
+        assert n_used[0] == 3
+
+    def test_missing_sequence_is_an_error_at_every_rank(self):
+        fused = np.array([[0.1, 0.9], [np.nan, np.nan]])
+        ranks = ranks_with_missing(fused, np.array([1, 0]))
+        np.testing.assert_array_equal(ranks, [1, 3])
+        np.testing.assert_allclose(cmc_from_ranks(ranks, 2), [0.5, 0.5])
+
+
+class TestContractParams:
+    def test_unknown_method(self):
+        with pytest.raises(ValueError, match="method must be one of"):
+            LabelingParams(method="nope")
+
+    def test_methods_map_to_prepare_params(self):
+        assert LabelingParams(method="method1").prepare_params().segmentation == "overlap"
+        assert LabelingParams(method="method2").prepare_params().representation == "gdi"
+        prep = LabelingParams(method="proposed").prepare_params()
+        assert prep.channels == ("acc", "gyr")
+        assert prep.image_shape == (32, 64, 2)
+        assert METHODS["method3"].model == "tcnn"
+        assert METHODS["inception"].model == "inception"
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory):
+    from gaitcnn.labeling import run_labeling
+
+    tmp = tmp_path_factory.mktemp("labeling")
+    params = LabelingParams(n_subjects=4, epochs=1, seed=1, model_hparams=TINY)
+    results = run_labeling(params, out_dir=tmp / "out", cache_dir=tmp / "cache", n_simulated=6)
+    return tmp, results
+
+
+@pytest.mark.tf
+class TestLabelingEndToEnd:
+    def test_outputs(self, small_run):
+        tmp, _ = small_run
+        out = tmp / "out"
+        for name in ("results.json", "config.json", "sequences.csv", "probe_proba.npz"):
+            assert (out / name).exists(), name
+        on_disk = json.loads((out / "results.json").read_text())
+        assert on_disk["data"] == "simulated"
+        assert on_disk["n_subjects"] == 4
+        assert on_disk["n_probe_sequences"] == 4
+        for key in ("accuracy", "top5", "cmc", "wall_time_s", "peak_memory", "params"):
+            assert key in on_disk
+        assert on_disk["multiply_adds"] > 0
+        assert len(on_disk["cmc"]) == 4
+        assert on_disk["cmc"][-1] == pytest.approx(
+            1 - on_disk["n_probe_sequences_without_images"] / 4
+        )
+        config = json.loads((out / "config.json").read_text())
+        assert len(config["subjects"]) == 4
+
+    def test_accuracy_is_computed_from_predictions(self, small_run):
+        tmp, res = small_run
+        with (tmp / "out" / "sequences.csv").open() as fh:
+            rows = list(csv.DictReader(fh))
+        flags = [int(r["correct"]) for r in rows]
+        assert res["accuracy"] == pytest.approx(np.mean(flags))
+        # Recompute the decisions from the saved per-image softmax outputs.
+        saved = np.load(tmp / "out" / "probe_proba.npz")
+        for row in rows:
+            mask = saved["sequence"] == row["sequence"]
+            if int(row["n_images"]) == 0:
+                assert not mask.any()
+                assert row["correct"] == "0"
+                continue
+            predicted = int(np.argmax(saved["proba"][mask].mean(axis=0)))
+            assert predicted == int(row["predicted_class"])
+            assert int(row["correct"]) == int(predicted == int(row["true_class"]))
+
+    def test_cli_uses_all_subjects_when_k_too_large(self, small_run):
+        from click.testing import CliRunner
+
+        from gaitcnn.labeling import labeling_command
+
+        tmp, _ = small_run
+        # A data root in the real format (6 simulated subjects), passed as if it were real.
+        root = next((tmp / "cache").glob("simulated-ouisir-n6-seed0"))
+        result = CliRunner().invoke(
+            labeling_command,
+            [
+                "--subjects", "50", "--data-root", str(root), "--epochs", "1",
+                "--out", str(tmp / "cli"), "--cache-dir", str(tmp / "cache"), "--verbose", "0",
+                "--set", "conv_filters=[4,8,8]", "--set", "fl1_units=16",
+            ],
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        res = json.loads((tmp / "cli" / "results.json").read_text())
+        assert res["n_subjects"] == 6
+        assert res["n_subjects_requested"] == 50
+        assert "exceeds" in res["notes"][0]
+        assert res["data"] == str(root.resolve())
+        assert res["model_hparams"]["fl1_units"] == 16
