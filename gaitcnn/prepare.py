@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from gaitcnn.cache import CacheWriter, cache_path, read_image_set
-from gaitcnn.constants import DATASET_NAMES, IMAGE_HEIGHT, IMAGE_WIDTH, TARGET_RATE_HZ
+from gaitcnn.constants import DATA_DIR_ENV, DATASET_NAMES, IMAGE_HEIGHT, IMAGE_WIDTH, TARGET_RATE_HZ
 from gaitcnn.cycles import GaitDetectionParams, detect_cycle_starts, overlap_windows
 from gaitcnn.errors import GaitDataError
 from gaitcnn.images import ae_gdi, gdi, valid_starts
@@ -324,7 +324,14 @@ def prepare_dataset(
     from tqdm.auto import tqdm
 
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    path = cache_path(cache_dir, params.dataset, params.to_dict())
+    if data_root is None:
+        data_root = os.environ.get(DATA_DIR_ENV)
+        if not data_root:
+            raise ValueError(f"no data root: pass data_root or set ${DATA_DIR_ENV}")
+    # The name hashes the data root too: two data sets prepared with the same parameters
+    # (e.g. simulated sets of 20 and 744 subjects) must never share a cache file.
+    key = {**params.to_dict(), "data_root": str(Path(data_root).resolve())}
+    path = cache_path(cache_dir, params.dataset, key)
     if path.exists() and not overwrite:
         read_image_set(path, expected_params=params.to_dict(), load_images=False)
         logger.info("reusing cache %s", path)

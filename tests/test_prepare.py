@@ -92,3 +92,13 @@ def test_gyro_channel_required(mcgill_root):
     rec = load_mcgill(mcgill_root)[0].replace(gyr=None)
     with pytest.raises(GaitDataError, match="gyroscope"):
         images_for_recording(rec, PrepareParams(dataset="mcgill", channels=("acc", "gyr")))
+
+
+def test_other_data_root_gets_its_own_cache(ouisir_root, tmp_path):
+    """Same parameters, different data sets: two cache files, never a stale reuse."""
+    small = ensure_simulated("ouisir", cache_dir=ouisir_root.parent, n_subjects=2)
+    params = PrepareParams.paper("ouisir")
+    a = prepare_dataset(params, ouisir_root, cache_dir=tmp_path, progress=False)
+    b = prepare_dataset(params, small, cache_dir=tmp_path, progress=False)
+    assert a != b
+    assert len(np.unique(read_image_set(b).subject_ids)) == 2
