@@ -9,7 +9,10 @@ OUT ?= results
 PYTEST_ARGS ?= -n 2
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: help install test test-all lint format ci bench reproduce-table1 reproduce-figure6 clean
+.PHONY: help install test test-all lint format ci bench reproduce-table1 reproduce-figure6 \
+	reproduce-table2 reproduce-figure7 reproduce-figure8 reproduce-figure9 reproduce-all clean
+# The drivers share stored runs and must not train the same run twice at once.
+.NOTPARALLEL:
 
 help:  ## list the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
@@ -47,6 +50,23 @@ reproduce-table1: $(STAMP)  ## Table 1: McGill authentication (simulated unless 
 
 reproduce-figure6: $(STAMP)  ## Figure 6: different-day accuracy vs training share mu (QUICK=1 small)
 	$(PY) -m experiments.figure_6 $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(QUICK),--quick) --out $(OUT)/figure6$(if $(QUICK),-quick)
+
+LABEL_ARGS = $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(QUICK),--quick) --runs-dir $(OUT)/labeling-runs
+
+reproduce-table2: $(STAMP)  ## Table 2: OU-ISIR labeling at K=744, five methods (simulated unless DATA_ROOT=...)
+	$(PY) -m experiments.table_2 $(LABEL_ARGS) --out $(OUT)/table2
+
+reproduce-figure7: $(STAMP)  ## Figure 7: labeling accuracy vs K = 100..600, 744 (Method 3, proposed)
+	$(PY) -m experiments.figure_7 $(LABEL_ARGS) --out $(OUT)/figure7
+
+reproduce-figure8: $(STAMP)  ## Figure 8: labeling accuracy vs N probe images (Method 3, proposed)
+	$(PY) -m experiments.figure_8 $(LABEL_ARGS) --out $(OUT)/figure8
+
+reproduce-figure9: $(STAMP)  ## Figure 9: N_conv and fl1 width sweeps
+	$(PY) -m experiments.figure_9 $(LABEL_ARGS) --out $(OUT)/figure9
+
+reproduce-all: reproduce-table1 reproduce-figure6 reproduce-table2 reproduce-figure7 reproduce-figure8 reproduce-figure9  ## every table and figure, then $(OUT)/REPORT.md
+	$(PY) -m experiments.report --results $(OUT)
 
 clean:  ## remove caches and results (not the venv)
 	rm -rf results .pytest_cache .ruff_cache

@@ -498,8 +498,10 @@ def export(ctx, run_dir, out, fmt, quantize, overwrite):
 def _register_experiments() -> None:
     """Add the two experiments' commands (their modules stay TensorFlow-free at import)."""
     from gaitcnn.authentication import authenticate_command
+    from gaitcnn.labeling import labeling_command
 
     main.add_command(authenticate_command, name="authenticate")
+    main.add_command(labeling_command, name="label")
 
 
 _register_experiments()
