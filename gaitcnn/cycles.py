@@ -98,6 +98,28 @@ class GaitDetectionParams:
     # from the previous buffer's first start inside this one.
     seed_from_grid: bool = True
 
+    # Paper deviation: choose each buffer's initial grid phase b_0 jointly over the recording:
+    # the phases maximise the total their grids b_0 + k g collect from the candidates (see
+    # phase_by_height), normalised per buffer, minus phase_switch_cost for each phase jump
+    # between consecutive buffers (dynamic programming; see _phase_path). The phase then
+    # replaces the seed. False = PAPER_SPEC rule (best candidate in the first g samples,
+    # later buffers seeded).
+    phase_by_grid_score: bool = True
+    # Half-width, as a fraction of g, of the window in which a grid point collects a score
+    # (triangular weight), and the phase change between buffers that costs nothing.
+    phase_window_fraction: float = 0.125
+    # Paper deviation: in that phase choice a candidate collects its height (normalised a_M
+    # above the buffer mean) rather than its U-shape score: tau measures the valley before a
+    # peak, and another step's rounded peak often outscores the sharp heel-strike impact,
+    # which is the largest, best-timed a_M event of a stride. False = collect tau.
+    phase_by_height: bool = True
+    # Cost of a phase jump, in units of one buffer's best normalised total score.
+    phase_switch_cost: float = 3.0
+    # Paper deviation: move each stage-2 start to the largest a_M within this fraction of g,
+    # so the landmark is a sharp point rather than wherever the best-scoring candidate sits on
+    # a flat or multi-peaked top (see _refine_to_local_max). None = off.
+    refine_fraction: float | None = 0.25
+
     @classmethod
     def paper(cls) -> GaitDetectionParams:
         """Return the preset used for the paper reproduction (PAPER_SPEC 1.3 defaults)."""
@@ -385,6 +407,15 @@ def detect_cycle_starts(
     per buffer (identical except for U-shapes cut by a buffer edge), and grid points with no
     candidate within g/2 are dropped (``drop_unsupported``).
 
+    Paper deviations for landmark consistency (``phase_by_grid_score``, ``phase_by_height``,
+    ``phase_switch_cost``, ``refine_fraction``): b_0 of every buffer is chosen jointly over
+    the recording by dynamic programming - the phase whose grid b_0 + k g collects the most
+    (candidates' a_M height, normalised per buffer), minus a cost for each jump of the phase
+    between consecutive buffers - so a walk keeps one landmark instead of switching steps at
+    buffer joins; and each stage-2 start is moved to the largest a_M within g/4, a sharp,
+    reproducible point. With ``phase_by_grid_score=False`` the buffers are seeded one after
+    the other as described above.
+
     Examples
     --------
     >>> t_s = np.arange(500) / 50.0
@@ -424,6 +455,23 @@ def detect_cycle_starts(
     own_hi = np.concatenate([mids, [np.inf]])
 
     peak_idx = np.flatnonzero(scores > 0)
+    phase_path = None
+    if params.phase_by_grid_score:
+        totals = []
+        window = max(1, round(params.phase_window_fraction * float(np.median(periods))))
+        for b0, g in zip(buffer_starts, periods, strict=True):
+            lo_p, hi_p = np.searchsorted(peak_idx, [b0, b0 + buffer_n])
+            cand = peak_idx[lo_p:hi_p] - b0
+            if cand.size < 2:
+                totals.append(None)
+                continue
+            cand, cand_scores = _candidate_set(cand, scores[cand + b0], buffer_n, float(g))
+            if params.phase_by_height:
+                # Paper deviation (see phase_by_height): candidates collect their height.
+                frame = scored[b0 : b0 + buffer_n]
+                cand_scores = np.maximum(frame[cand] - frame.mean(), 0.0)
+            totals.append(_phase_totals(cand, cand_scores, buffer_n, float(g), window))
+        phase_path = _phase_path(totals, buffer_starts, buffer_n, periods, params)
     kept: list[np.ndarray] = []
     kept_periods: list[np.ndarray] = []
     previous: np.ndarray | None = None  # absolute starts of the previous buffer
@@ -445,7 +493,13 @@ def detect_cycle_starts(
                 first = grid_b + np.ceil((b0 - grid_b) / grid_c) * grid_c - b0
                 if 0 <= first < buffer_n:
                     seed = float(first)
+        if phase_path is not None:
+            seed = float(phase_path[b_idx])  # Paper deviation: the jointly chosen phase
         local, line = _gggd_buffer(cand, scores[cand + b0], buffer_n, float(g), seed, params)
+        if params.refine_fraction is not None and local.size:
+            local = _refine_to_local_max(
+                signal[b0 : b0 + buffer_n], local, params.refine_fraction * g
+            )
         absolute = local + b0
         previous = absolute if absolute.size else None
         previous_grid = None if line is None else (line[0] + b0, line[1])
@@ -464,12 +518,7 @@ def _gggd_buffer(cand, cand_scores, n, g, seed, params):
     """
     if cand.size < 2:
         return np.zeros(0, dtype=np.int64), None
-    # Candidate set C: the N_c best-scoring peaks, N_c = smallest integer > 2N/g.
-    n_c = int(np.floor(2.0 * n / g)) + 1
-    if cand.size > n_c:
-        # Stable order on ties: earlier peak wins.
-        best = np.sort(np.argsort(-cand_scores, kind="stable")[:n_c])
-        cand, cand_scores = cand[best], cand_scores[best]
+    cand, cand_scores = _candidate_set(cand, cand_scores, n, g)
     cand_f = cand.astype(np.float64)
     r1 = params.stage1_radius_fraction * g
     r2 = params.stage2_radius_fraction * g
@@ -541,6 +590,95 @@ def _gggd_buffer(cand, cand_scores, n, g, seed, params):
         final = final[supported | has]
     final = final[(final >= 0) & (final <= n - 1)]
     return np.unique(final.astype(np.int64)), (float(b), float(c))
+
+
+def _refine_to_local_max(signal, starts, radius):
+    """Move each start to the largest sample of ``signal`` within ``radius`` of it."""
+    r = max(0, int(np.floor(radius)))
+    if r == 0:
+        return starts
+    n = signal.size
+    offsets = np.arange(-r, r + 1)
+    idx = np.clip(starts[:, None] + offsets[None, :], 0, n - 1)
+    return np.unique(idx[np.arange(starts.size), np.argmax(signal[idx], axis=1)])
+
+
+def _candidate_set(cand, cand_scores, n, g):
+    """Candidate set C: the N_c best-scoring peaks, N_c = smallest integer > 2N/g."""
+    n_c = int(np.floor(2.0 * n / g)) + 1
+    if cand.size > n_c:
+        # Stable order on ties: earlier peak wins.
+        best = np.sort(np.argsort(-cand_scores, kind="stable")[:n_c])
+        cand, cand_scores = cand[best], cand_scores[best]
+    return cand, cand_scores
+
+
+def _phase_totals(cand, cand_scores, n, g, window):
+    """Total score collected by the grid phi + k g for each integer phase phi in [0, g).
+
+    Each grid point collects the best candidate score within ``window`` samples, weighted
+    by 1 - distance / (window + 1), so that among the phases reaching the same candidates
+    the one centred on them wins. Every phase is scored over the same number of points.
+    """
+    dense = np.zeros(n)
+    dense[cand] = cand_scores
+    collected = dense.copy()
+    for d in range(1, window + 1):
+        weight = 1.0 - d / (window + 1.0)
+        collected[d:] = np.maximum(collected[d:], weight * dense[:-d])
+        collected[:-d] = np.maximum(collected[:-d], weight * dense[d:])
+    n_points = max(1, int(np.floor((n - 1) / g)))
+    phases = np.arange(int(np.ceil(g)))
+    points = np.rint(phases[:, None] + g * np.arange(n_points)[None, :]).astype(np.int64)
+    return collected[np.minimum(points, n - 1)].sum(axis=1)
+
+
+def _phase_path(totals, buffer_starts, buffer_n, periods, params):
+    """Grid phase of each buffer: maximise normalised totals minus phase-jump costs (DP).
+
+    ``totals[i]`` is :func:`_phase_totals` of buffer i (None if it has no candidates). A
+    phase psi of buffer i+1 continues phase phi of buffer i if the grid of i, extended into
+    i+1, lands within ``phase_window_fraction * g`` of psi; a larger jump costs
+    ``phase_switch_cost`` (quadratic ramp up to it), in units of a buffer's best total.
+    Keeping one landmark matters: left and right steps look alike at the waist and collect
+    similar totals, so buffer-by-buffer choices would switch between them.
+    """
+    n_buf = len(totals)
+    value, back = [], []
+    for i in range(n_buf):
+        g = float(periods[i])
+        tot = totals[i]
+        if tot is None or tot.max() <= 0:
+            tot = np.zeros(int(np.ceil(g)))
+        else:
+            tot = tot / tot.max()
+        if i == 0 or value[-1] is None:
+            value.append(tot)
+            back.append(None)
+            continue
+        prev = value[-1]
+        g_prev = float(periods[i - 1])
+        # Both grids compared at the middle of the overlap (the ownership boundary), each
+        # extended there with its own buffer's period.
+        mid = 0.5 * (float(buffer_starts[i]) + float(buffer_starts[i - 1]) + buffer_n)
+        at_prev = np.mod(float(buffer_starts[i - 1]) + np.arange(prev.size) - mid, g_prev)
+        psi = np.arange(tot.size)
+        at_new = np.mod(float(buffer_starts[i]) + psi - mid, g)
+        g_mean = 0.5 * (g + g_prev)
+        d = np.abs(np.mod(at_prev[:, None] - at_new[None, :] + g_mean / 2, g_mean) - g_mean / 2)
+        w = max(1.0, params.phase_window_fraction * g)
+        cost = params.phase_switch_cost * np.minimum(1.0, (d / w) ** 2)
+        cand = prev[:, None] - cost
+        arg = np.argmax(cand, axis=0)
+        value.append(tot + cand[arg, psi])
+        back.append(arg)
+    phases = np.zeros(n_buf)
+    state = int(np.argmax(value[-1]))
+    for i in range(n_buf - 1, -1, -1):
+        phases[i] = state
+        if back[i] is not None:
+            state = int(back[i][state])
+    return phases
 
 
 def _amplitude_gain(signal, window, reference, max_gain):
