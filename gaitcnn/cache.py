@@ -22,6 +22,7 @@ __all__ = [
     "cache_path",
     "params_hash",
     "read_image_set",
+    "remove_stale_partials",
     "write_image_set",
 ]
 
@@ -115,6 +116,40 @@ class ImageSet:
         )
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def remove_stale_partials(path) -> list[Path]:
+    """Delete ``<path>.partial-<pid>`` files left by writers that died (their pid is gone).
+
+    A partial file is never read as a cache (readers only open ``path``); this only reclaims
+    the disk space of runs killed before :meth:`CacheWriter.commit`. Files of live processes
+    (another ``gaitcnn prepare`` writing the same cache) are left alone.
+
+    Returns
+    -------
+    list of Path
+        The files removed.
+    """
+    path = Path(path)
+    removed = []
+    for partial in path.parent.glob(f"{path.name}.partial-*"):
+        pid = partial.name.rsplit("-", 1)[-1]
+        if not pid.isdigit() or int(pid) == os.getpid() or _pid_alive(int(pid)):
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            partial.unlink()
+            removed.append(partial)
+    return removed
+
+
 class CacheWriter:
     """Append images to a new cache file; nothing is visible under ``path`` until :meth:`commit`.
 
@@ -141,30 +176,35 @@ class CacheWriter:
         if self.path.exists() and not overwrite:
             raise FileExistsError(f"{self.path} exists; pass overwrite=True to replace it")
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_partials(self.path)
         self._tmp = self.path.with_name(f"{self.path.name}.partial-{os.getpid()}")
         self._file = h5py.File(self._tmp, "w")
-        self._n = 0
-        self._recordings: list[dict] = []
-        h, w, c = (int(v) for v in image_shape)
-        self._file.create_dataset(
-            "images",
-            shape=(0, h, w, c),
-            maxshape=(None, h, w, c),
-            dtype=np.float32,
-            chunks=(CHUNK_IMAGES, h, w, c),
-        )
-        for name, dtype in _META.items():
+        try:
+            self._n = 0
+            self._recordings: list[dict] = []
+            h, w, c = (int(v) for v in image_shape)
             self._file.create_dataset(
-                name, shape=(0,), maxshape=(None,), dtype=dtype, chunks=(4096,)
+                "images",
+                shape=(0, h, w, c),
+                maxshape=(None, h, w, c),
+                dtype=np.float32,
+                chunks=(CHUNK_IMAGES, h, w, c),
             )
-        self._file.attrs.update(
-            {
-                "gaitcnn_version": __version__,
-                "format_version": FORMAT_VERSION,
-                "params_json": json.dumps(params, sort_keys=True),
-                "source": str(source),
-            }
-        )
+            for name, dtype in _META.items():
+                self._file.create_dataset(
+                    name, shape=(0,), maxshape=(None,), dtype=dtype, chunks=(4096,)
+                )
+            self._file.attrs.update(
+                {
+                    "gaitcnn_version": __version__,
+                    "format_version": FORMAT_VERSION,
+                    "params_json": json.dumps(params, sort_keys=True),
+                    "source": str(source),
+                }
+            )
+        except BaseException:  # e.g. ENOSPC while laying out the file: leave nothing
+            self.abort()
+            raise
 
     def add_recording(self, info: dict, images: np.ndarray, starts: np.ndarray) -> None:
         """Append the images of one recording segment.

@@ -21,6 +21,7 @@ import os
 import shutil
 import tempfile
 import warnings
+import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -261,8 +262,19 @@ def load_model(path: str | os.PathLike, *, compile: bool = False) -> keras.Model
         raise FileNotFoundError(f"No model file at {path}.")
     if path.suffix != ".keras":
         raise ValueError(f"refusing to load {path}: expected a .keras file.")
+    if not zipfile.is_zipfile(path):
+        # A pickle (or any other payload) renamed to .keras: never handed to a deserialiser.
+        raise ValueError(
+            f"refusing to load {path}: not a .keras zip archive (a pickle or another format?)."
+        )
     try:
         return keras.saving.load_model(path, compile=compile, safe_mode=True)
+    except TypeError as error:
+        # Keras reports classes it will not import (e.g. module "os", class "system") this way.
+        raise ValueError(
+            f"refusing to load {path}: it names a class that is not a registered Keras object "
+            f"(Keras said: {str(error).splitlines()[0][:200]})"
+        ) from error
     except ValueError as error:
         message = str(error)
         if "safe_mode" in message or "Lambda" in message or "lambda" in message:

@@ -16,6 +16,7 @@ __all__ = [
     "DEFAULT_MAX_GAP_S",
     "DEFAULT_MIN_DURATION_S",
     "MIN_SEGMENT_SAMPLES",
+    "REPAIR_WARN_FRACTION",
     "resample_recording",
     "resample_recordings",
     "resample_to_rate",
@@ -32,6 +33,11 @@ DEFAULT_MAX_GAP_S = 0.5
 # cycle, so it is not worth resampling.
 #: Shortest segment (s, first to last sample) kept by :func:`resample_recording`.
 DEFAULT_MIN_DURATION_S = 1.0
+
+# Android logs repeat or reorder a few timestamps (~0.2 % in the simulator, which mimics them);
+# those are normal and logged at debug level. Above 1 % the repair is reported as a warning.
+#: Share of samples sorted or dropped by the timestamp clean-up above which a warning is logged.
+REPAIR_WARN_FRACTION = 0.01
 
 #: Fewest distinct samples of a segment: a not-a-knot cubic spline needs four to be cubic.
 MIN_SEGMENT_SAMPLES = 4
@@ -135,7 +141,16 @@ def _clean_timestamps(t: np.ndarray, source: str) -> tuple[np.ndarray, int, int]
     # Reconstruction: duplicate timestamps keep the first sample in file order (PAPER_SPEC 1.1).
     keep[1:] = np.diff(sorted_t) > 0
     n_duplicates = int(t.size - keep.sum())
-    if n_unsorted or n_duplicates:
+    if n_unsorted + n_duplicates > REPAIR_WARN_FRACTION * t.size:
+        logger.warning(
+            "%s: %d out-of-order steps sorted, %d duplicate timestamps dropped (kept the first): "
+            "more than %g%% of the samples, a broken logger?",
+            source,
+            n_unsorted,
+            n_duplicates,
+            100 * REPAIR_WARN_FRACTION,
+        )
+    elif n_unsorted or n_duplicates:
         logger.debug(
             "%s: %d out-of-order steps sorted, %d duplicate timestamps dropped (kept the first)",
             source,

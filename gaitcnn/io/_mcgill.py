@@ -6,6 +6,7 @@ import gzip
 import logging
 import os
 import re
+import zlib
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -13,6 +14,14 @@ import numpy as np
 
 from gaitcnn.constants import DATA_DIR_ENV, STANDARD_GRAVITY
 from gaitcnn.errors import GaitDataError
+from gaitcnn.io._checks import (
+    MAX_ABS_ACC_RAW,
+    MAX_ABS_GYR_RAW,
+    check_accelerometer,
+    check_range,
+    gyroscope_to_rad_s,
+    warn_if_constant,
+)
 from gaitcnn.io._formats import MCGILL_FILENAME_PATTERN
 from gaitcnn.io._recording import Recording
 
@@ -36,6 +45,10 @@ TIMESTAMP_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
 
 #: Acceleration units and their factor to m/s^2.
 ACC_UNITS = {"m/s^2": 1.0, "g": STANDARD_GRAVITY}
+
+# 1e11 s is the year ~5100: any larger |timestamp| is a corrupted number, not a clock.
+#: Largest accepted |timestamp| after unit conversion (s).
+MAX_ABS_TIMESTAMP_S = 1e11
 
 _REQUIRED_KEYS = ("t", "ax", "ay", "az")
 _GYR_KEYS = ("gx", "gy", "gz")
@@ -148,7 +161,7 @@ def _read_lines(path: Path) -> list[tuple[int, str]]:
     if path.name.lower().endswith(".gz"):
         try:
             raw = gzip.decompress(raw)
-        except (OSError, EOFError) as err:
+        except (OSError, EOFError, zlib.error) as err:  # zlib.error: corrupt deflate data
             raise GaitDataError(f"not a readable gzip file ({err})", path=path) from None
     try:
         text = raw.decode("utf-8-sig")
@@ -168,6 +181,16 @@ def _detect_delimiter(line: str) -> str | None:
         if delimiter in line:
             return delimiter
     return None
+
+
+def _majority_delimiter(texts: list[str]) -> str | None:
+    """Delimiter of the data: the most common among lines 2-4 and the last line.
+
+    Line 1 may be a header and the last line may be truncated, so neither decides alone.
+    """
+    probes = texts[1:4] + texts[-1:] if len(texts) > 1 else texts
+    found = [_detect_delimiter(t) for t in probes]
+    return max(found, key=found.count)
 
 
 def _split(line: str, delimiter: str | None) -> list[str]:
@@ -239,7 +262,19 @@ def read_mcgill_file(
     ------
     GaitDataError
         Empty file, a line with a different number of fields, a non-numeric, NaN or infinite
-        field, too few columns for the layout, or an undetectable unit. Names file and line.
+        field, too few columns for the layout, or an undetectable unit; a value beyond any
+        body-worn sensor or clock (|a| > 1000, |w| > 6000 raw or 100 rad/s, |t| > 1e11 s), an
+        all-zero accelerometer, accelerometer columns without gravity (columns swapped), an
+        acceleration level that changes inside the file (units switched, zero dropout).
+        Names file and line.
+
+    Notes
+    -----
+    Repairs, each logged as a warning: an all-zero gyroscope is returned as ``None``; a
+    gyroscope in deg/s (median |w| > 10) is converted to rad/s; a constant sensor is reported.
+    Irregular, duplicated and out-of-order timestamps are returned as they are (the resampling
+    stage sorts and de-duplicates them). Undetectable by design: a permutation or sign flip of
+    the axes of one sensor (AE-GDIs are invariant to it).
     """
     path = Path(path)
     cmap = _validate_column_map(column_map)
@@ -255,7 +290,7 @@ def read_mcgill_file(
     lines = _read_lines(path)
     if not lines:
         raise GaitDataError("empty file: expected lines of timestamp, ax, ay, az", path=path)
-    delimiter = _detect_delimiter(lines[-1][1])  # the last line is data even with a header
+    delimiter = _majority_delimiter([text for _, text in lines])
     if not _is_numeric(_split(lines[0][1], delimiter)):
         logger.debug("%s: line %d is a header: %r", path, lines[0][0], lines[0][1])
         lines = lines[1:]
@@ -300,6 +335,7 @@ def read_mcgill_file(
             line=line_numbers[0],
         )
 
+    where = {"path": path, "line_numbers": line_numbers}
     raw_t = values[:, cmap["t"]]
     if timestamp_unit == "auto":
         try:
@@ -307,9 +343,25 @@ def read_mcgill_file(
         except ValueError as err:
             raise GaitDataError(str(err), path=path) from None
         logger.info("%s: timestamps read as %s (detected)", path, timestamp_unit)
+        check_range(  # a detected unit must give a clock, not a corrupted number
+            raw_t[:, None] * TIMESTAMP_UNITS[timestamp_unit],
+            MAX_ABS_TIMESTAMP_S,
+            what="timestamp",
+            columns=[f"{cmap['t']} (t)"],
+            unit=" s",
+            **where,
+        )
     timestamps_s = raw_t * TIMESTAMP_UNITS[timestamp_unit]
 
+    acc_names = [f"{cmap[k]} ({k})" for k in ("ax", "ay", "az")]
     acc = values[:, [cmap["ax"], cmap["ay"], cmap["az"]]]
+    gyr = gyr_names = None
+    if "gx" in cmap:
+        gyr_names = [f"{cmap[k]} ({k})" for k in _GYR_KEYS]
+        gyr = values[:, [cmap["gx"], cmap["gy"], cmap["gz"]]]
+        check_range(gyr, MAX_ABS_GYR_RAW, what="angular velocity", columns=gyr_names, **where)
+    check_range(acc, MAX_ABS_ACC_RAW, what="acceleration", columns=acc_names, **where)
+    check_accelerometer(acc, gyr, acc_columns=acc_names, gyr_columns=gyr_names, **where)
     if acc_unit == "auto":
         try:
             acc_unit = detect_acc_unit(acc)
@@ -317,10 +369,16 @@ def read_mcgill_file(
             raise GaitDataError(str(err), path=path) from None
         logger.info("%s: acceleration read as %s (detected)", path, acc_unit)
     acc_m_s2 = acc * ACC_UNITS[acc_unit]
+    warn_if_constant(acc_m_s2, what="accelerometer", path=path)
 
-    gyr = None
-    if "gx" in cmap:
-        gyr = values[:, [cmap["gx"], cmap["gy"], cmap["gz"]]]
+    if gyr is not None:
+        if not gyr.any():
+            # Zero vectors would make every AE-GDI angle meaningless: no gyroscope.
+            logger.warning("%s: gyroscope columns are all zero; treated as absent", path)
+            gyr = None
+        else:
+            gyr = gyroscope_to_rad_s(gyr, columns=gyr_names, **where)
+            warn_if_constant(gyr, what="gyroscope", path=path)
     return timestamps_s, acc_m_s2, gyr
 
 

@@ -10,8 +10,17 @@ from pathlib import Path
 
 import numpy as np
 
-from gaitcnn.constants import DATA_DIR_ENV, OUISIR_COLUMNS, OUISIR_RATE_HZ, STANDARD_GRAVITY
+from gaitcnn.constants import DATA_DIR_ENV, OUISIR_COLUMNS, OUISIR_RATE_HZ
 from gaitcnn.errors import GaitDataError
+from gaitcnn.io._checks import (
+    MAX_ABS_ACC_RAW,
+    MAX_ABS_GYR_RAW,
+    check_accelerometer,
+    check_range,
+    gyroscope_to_rad_s,
+    warn_if_constant,
+)
+from gaitcnn.io._mcgill import ACC_UNITS, detect_acc_unit
 from gaitcnn.io._recording import Recording
 
 __all__ = ["OUISIR_SENSORS", "OUISIR_SUBSETS", "load_ouisir", "read_ouisir_file"]
@@ -126,12 +135,22 @@ def read_ouisir_file(path) -> tuple[np.ndarray, np.ndarray]:
     GaitDataError
         Empty file, missing or garbled header, wrong number of values on a line, a field that is
         not a finite number, or a data-line count that disagrees with ``rows:`` by more than the
-        automatic subset's one duplicated line. The message names the file and the line.
+        automatic subset's one duplicated line; a value beyond any body-worn sensor (|a| > 1000,
+        |w| > 6000 raw or > 100 rad/s), an all-zero accelerometer, accelerometer columns without
+        gravity (columns swapped), an acceleration unit that is neither g nor m/s^2 or that
+        changes inside the file. The message names the file and the line.
 
     Notes
     -----
     Parsing is vectorised (one ``split`` and one float conversion per file); only when that fails
     is the file scanned line by line to name the first bad line.
+
+    Repairs, each logged as a warning: acceleration written in m/s^2 (median |a| ~9.8) is used
+    as m/s^2 instead of being multiplied by g again; a gyroscope in deg/s (median |w| > 10) is
+    converted to rad/s; a sensor constant over the whole file is reported (no gait in it).
+    Undetectable by design: a permutation (or sign flip) of the three axes of one sensor. The
+    sensor frame is arbitrary anyway, and AE-GDIs, built from angles between vectors of one
+    sensor, are invariant to it (tests/test_malformed.py checks that the images are equal).
     """
     path = Path(path)
     lines = _decode(path.read_bytes(), path)
@@ -201,9 +220,34 @@ def read_ouisir_file(path) -> tuple[np.ndarray, np.ndarray]:
             line=1,
         )
     # Column order Gx, Gy, Gz, Ax, Ay, Az: gyroscope FIRST (rad/s), then accelerometer (g).
-    gyr_rad_s = np.ascontiguousarray(values[:, 0:3])
-    acc_m_s2 = values[:, 3:6] * STANDARD_GRAVITY
-    return gyr_rad_s, acc_m_s2
+    gyr = np.ascontiguousarray(values[:, 0:3])
+    acc = values[:, 3:6]
+    return _checked_signals(gyr, acc, path)
+
+
+def _checked_signals(gyr: np.ndarray, acc: np.ndarray, path: Path):
+    """Plausibility of parsed columns: range, gravity (column order), units, stuck sensors."""
+    line_numbers = np.arange(acc.shape[0]) + _N_HEADER_LINES + 1
+    gyr_names, acc_names = OUISIR_COLUMNS[:3], OUISIR_COLUMNS[3:]
+    where = {"path": path, "line_numbers": line_numbers}
+    check_range(acc, MAX_ABS_ACC_RAW, what="acceleration", columns=acc_names, **where)
+    check_range(gyr, MAX_ABS_GYR_RAW, what="angular velocity", columns=gyr_names, **where)
+    check_accelerometer(acc, gyr, acc_columns=acc_names, gyr_columns=gyr_names, **where)
+    try:
+        acc_unit = detect_acc_unit(acc)
+    except ValueError:
+        acc_unit = "g"  # neither window: trust the format (blocks are still checked below)
+    if acc_unit != "g":
+        logger.warning(
+            "%s: acceleration is in m/s^2 (median |a| ~9.8), the format says g; used as m/s^2",
+            path,
+        )
+    acc_m_s2 = acc * ACC_UNITS[acc_unit]
+    warn_if_constant(acc_m_s2, what="accelerometer", path=path)
+    if gyr.any():  # all zero = no gyroscope (Android files), handled by load_ouisir
+        gyr = gyroscope_to_rad_s(gyr, columns=gyr_names, **where)
+        warn_if_constant(gyr, what="gyroscope", path=path)
+    return gyr, acc_m_s2
 
 
 def _resolve_root(root) -> Path:
