@@ -226,9 +226,8 @@ def _first_recording(dataset, data_root, cache_dir, seed, subject):
 
     simulated = data_root is None
     if simulated:
-        data_root = ensure_simulated(
-            dataset, cache_dir=cache_dir, seed=seed, n_subjects=max(subject or 0, 4)
-        )
+        # 4 subjects are plenty for a picture; --subject is an id, not a count
+        data_root = ensure_simulated(dataset, cache_dir=cache_dir, seed=seed, n_subjects=4)
     recordings = load_dataset(dataset, data_root, PrepareParams.paper(dataset))
     if subject is not None:
         recordings = [r for r in recordings if r.subject_id == subject] or recordings[:0]
