@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,7 +128,7 @@ def _pid_alive(pid: int) -> bool:
 
 
 def remove_stale_partials(path) -> list[Path]:
-    """Delete ``<path>.partial-<pid>`` files left by writers that died (their pid is gone).
+    """Delete ``<path>.partial-<pid>`` files (or folders) left by writers that died.
 
     A partial file is never read as a cache (readers only open ``path``); this only reclaims
     the disk space of runs killed before :meth:`CacheWriter.commit`. Files of live processes
@@ -143,6 +144,10 @@ def remove_stale_partials(path) -> list[Path]:
     for partial in path.parent.glob(f"{path.name}.partial-*"):
         pid = partial.name.rsplit("-", 1)[-1]
         if not pid.isdigit() or int(pid) == os.getpid() or _pid_alive(int(pid)):
+            continue
+        if partial.is_dir():  # an interrupted simulation (see gaitcnn.prepare.ensure_simulated)
+            shutil.rmtree(partial, ignore_errors=True)
+            removed.append(partial)
             continue
         with contextlib.suppress(FileNotFoundError):
             partial.unlink()

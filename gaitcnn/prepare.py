@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gaitcnn.cache import CacheWriter, cache_path, read_image_set
+from gaitcnn.cache import CacheWriter, cache_path, read_image_set, remove_stale_partials
 from gaitcnn.constants import DATA_DIR_ENV, DATASET_NAMES, IMAGE_HEIGHT, IMAGE_WIDTH, TARGET_RATE_HZ
 from gaitcnn.cycles import GaitDetectionParams, detect_cycle_starts, overlap_windows
 from gaitcnn.errors import GaitDataError
@@ -178,6 +178,7 @@ def ensure_simulated(
     root = cache_dir / name
     if (root / ".complete").exists():
         return root
+    remove_stale_partials(root)  # folders of simulations that were killed half-way
     tmp = cache_dir / f"{name}.partial-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     logger.info("simulating %s into %s", name, root)

@@ -102,3 +102,11 @@ def test_other_data_root_gets_its_own_cache(ouisir_root, tmp_path):
     b = prepare_dataset(params, small, cache_dir=tmp_path, progress=False)
     assert a != b
     assert len(np.unique(read_image_set(b).subject_ids)) == 2
+
+
+def test_half_written_simulation_of_a_dead_process_is_removed(tmp_path):
+    stale = tmp_path / "simulated-ouisir-n2-seed0.partial-999999999"  # no such pid
+    stale.mkdir()
+    (stale / "junk.csv").write_text("rows: 1\n")
+    root = ensure_simulated("ouisir", cache_dir=tmp_path, n_subjects=2)
+    assert (root / ".complete").exists() and not stale.exists()
