@@ -200,3 +200,34 @@ def warn_if_constant(values: np.ndarray, *, what: str, path) -> None:
             what,
             values.shape[0],
         )
+
+
+def check_numeric_fields(fields: Sequence[str], names: Sequence[str], *, path, line: int) -> None:
+    """Raise a :class:`GaitDataError` for the first field that is not a finite number.
+
+    Parameters
+    ----------
+    fields : sequence of str
+        The fields of one data line.
+    names : sequence of str
+        The column name of each field, used in the message.
+    path : str or os.PathLike
+        The file, for the message.
+    line : int
+        1-based line number of ``fields``, for the message.
+    """
+    for name, field in zip(names, fields, strict=True):
+        try:
+            value = float(field)
+        except ValueError:
+            shown = field.strip()
+            shown = shown if len(shown) <= 40 else shown[:40] + "..."
+            raise GaitDataError(
+                f"column {name}: expected a number, found {shown!r}", path=path, line=line
+            ) from None
+        if not np.isfinite(value):
+            raise GaitDataError(
+                f"column {name}: expected a finite number, found {field.strip()}",
+                path=path,
+                line=line,
+            )

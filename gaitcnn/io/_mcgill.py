@@ -18,6 +18,7 @@ from gaitcnn.io._checks import (
     MAX_ABS_ACC_RAW,
     MAX_ABS_GYR_RAW,
     check_accelerometer,
+    check_numeric_fields,
     check_range,
     gyroscope_to_rad_s,
     warn_if_constant,
@@ -396,21 +397,7 @@ def _scan_mcgill(
                 path=path,
                 line=line_no,
             )
-        for column, field in enumerate(fields):
-            try:
-                value = float(field)
-            except ValueError:
-                raise GaitDataError(
-                    f"column {column}: expected a number, found {field.strip()[:40]!r}",
-                    path=path,
-                    line=line_no,
-                ) from None
-            if not np.isfinite(value):
-                raise GaitDataError(
-                    f"column {column}: expected a finite number, found {field.strip()}",
-                    path=path,
-                    line=line_no,
-                )
+        check_numeric_fields(fields, range(n_cols), path=path, line=line_no)
     raise GaitDataError("could not parse the data lines (no single bad line found)", path=path)
 
 

@@ -16,6 +16,7 @@ from gaitcnn.io._checks import (
     MAX_ABS_ACC_RAW,
     MAX_ABS_GYR_RAW,
     check_accelerometer,
+    check_numeric_fields,
     check_range,
     gyroscope_to_rad_s,
     warn_if_constant,
@@ -95,21 +96,7 @@ def _scan_for_bad_line(data_lines: list[str], path: Path) -> None:
                 path=path,
                 line=line_no,
             )
-        for name, field in zip(OUISIR_COLUMNS, fields, strict=True):
-            try:
-                value = float(field)
-            except ValueError:
-                raise GaitDataError(
-                    f"column {name}: expected a number, found {_short(field.strip())}",
-                    path=path,
-                    line=line_no,
-                ) from None
-            if not np.isfinite(value):
-                raise GaitDataError(
-                    f"column {name}: expected a finite number, found {field.strip()}",
-                    path=path,
-                    line=line_no,
-                )
+        check_numeric_fields(fields, OUISIR_COLUMNS, path=path, line=line_no)
     # Reaching here means the fast path and the scan disagree: never silently accept.
     raise GaitDataError("could not parse the data lines (no single bad line found)", path=path)
 
