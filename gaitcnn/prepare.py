@@ -6,6 +6,7 @@ import dataclasses
 import json
 import logging
 import os
+from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -270,10 +271,6 @@ def load_dataset(dataset: str, data_root, params: PrepareParams) -> list[Recordi
     return load_mcgill(data_root)
 
 
-def _images_for_recording_star(args):
-    return images_for_recording(*args)
-
-
 def _iter_images(
     recordings: Sequence[Recording], params: PrepareParams, workers: int
 ) -> Iterator[list[tuple]]:
@@ -281,11 +278,17 @@ def _iter_images(
         for rec in recordings:
             yield images_for_recording(rec, params)
         return
-    # Results come back in input order, so the cache is identical to a one-worker run.
+    # Results are yielded in input order, so the cache is identical to a one-worker run; at
+    # most 2 x workers recordings are in flight, so finished images never pile up in memory
+    # while the writer catches up (Executor.map would submit every recording at once).
+    in_flight: deque = deque()
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        yield from pool.map(
-            _images_for_recording_star, ((r, params) for r in recordings), chunksize=4
-        )
+        for rec in recordings:
+            in_flight.append(pool.submit(images_for_recording, rec, params))
+            if len(in_flight) >= 2 * workers:
+                yield in_flight.popleft().result()
+        while in_flight:
+            yield in_flight.popleft().result()
 
 
 def prepare_dataset(
