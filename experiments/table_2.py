@@ -86,6 +86,7 @@ def labeling_run(
 
     Returns the run's ``results.json`` content plus ``run_dir``.
     """
+    from gaitcnn import __version__
     from gaitcnn.labeling import LabelingParams, run_labeling
 
     params = LabelingParams(
@@ -96,7 +97,17 @@ def labeling_run(
         model_hparams=model_hparams(size, method, extra_hparams),
     )
     data = str(args.data_root.resolve()) if args.data_root else f"sim{size['n_simulated']}"
-    key = json.dumps({"params": params.to_dict(), "data": data}, sort_keys=True)
+    # The key holds the resolved image parameters (cycle detection included) and the package
+    # version, so a run made with another detector or release is never reused.
+    key = json.dumps(
+        {
+            "params": params.to_dict(),
+            "prepare": params.prepare_params().to_dict(),
+            "gaitcnn": __version__,
+            "data": data,
+        },
+        sort_keys=True,
+    )
     digest = hashlib.sha256(key.encode()).hexdigest()[:8]
     run_dir = runs_dir(args) / f"{method}-K{n_subjects}-e{size['epochs']}-s{size['seed']}-{digest}"
     results_path = run_dir / "results.json"
