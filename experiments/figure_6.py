@@ -70,7 +70,12 @@ def main(argv=None) -> Path:
         percent = round(100 * mu)
         print(f"--- mu = {percent} %", flush=True)
         records = run_authentication(
-            image_set, auth, out / f"mu{percent:03d}", progress=lambda s: print(s, flush=True)
+            image_set,
+            auth,
+            out / f"mu{percent:03d}",
+            progress=lambda s: print(s, flush=True),
+            workers=resolved["workers"],
+            threads_per_worker=args.threads,
         )
         for row in aggregate(records, auth):
             if row["probe"] == "different_day":

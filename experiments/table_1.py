@@ -4,7 +4,9 @@ Wires the preset ``experiments/configs/table1.py`` (PAPER, or QUICK with ``--qui
 :mod:`gaitcnn.authentication`: simulate the McGill-like set (or read ``--data-root``), build the
 AE-GDI cache, run one binary CNN per subject and repetition plus the two baselines on the same
 splits, and write ``table1.md``, ``table1.csv`` and ``config.json`` to ``--out``. Finished
-classifiers are kept in ``--out/runs`` and skipped when the run is restarted.
+classifiers are kept in ``--out/runs`` and skipped when the run is restarted. ``--workers N``
+(preset: 2) trains N classifiers at once in worker processes, ``--threads`` TensorFlow threads
+each.
 """
 
 from __future__ import annotations
@@ -159,6 +161,16 @@ def parse_args(argv, description):
     parser.add_argument(
         "--duration-s", type=float, default=None, help="simulated day length (default: preset)"
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="classifiers trained at once in worker processes with --threads TensorFlow "
+        "threads each (default: the preset's)",
+    )
+    parser.add_argument(
+        "--threads", type=int, default=1, help="TensorFlow threads per worker (with --workers)"
+    )
     return parser.parse_args(argv)
 
 
@@ -170,6 +182,9 @@ def resolve(args, preset: dict) -> dict:
     if args.duration_s is not None:
         resolved["data"]["duration_s"] = args.duration_s
     resolved["auth"]["seed"] = args.seed
+    if args.workers is not None:
+        resolved["workers"] = args.workers
+    resolved.setdefault("workers", 1)
     return resolved
 
 
@@ -188,7 +203,13 @@ def main(argv=None) -> Path:
     prepared_s = time.perf_counter() - started
     print(f"{data_label}: {len(image_set)} AE-GDIs from {cache} ({prepared_s:.0f} s)", flush=True)
     records = run_authentication(
-        image_set, auth, out, features=features, progress=lambda s: print(s, flush=True)
+        image_set,
+        auth,
+        out,
+        features=features,
+        progress=lambda s: print(s, flush=True),
+        workers=resolved["workers"],
+        threads_per_worker=args.threads,
     )
     rows = aggregate(records, auth)
     wall = time.perf_counter() - started

@@ -213,6 +213,14 @@ class TestResume:
         with pytest.raises(ValueError, match="another configuration"):
             auth.run_authentication(image_set, other, tmp_path, features=feats, progress=None)
 
+    def test_other_data_set_is_refused(self, tmp_path):
+        image_set, feats = fake_image_set()
+        config = AuthConfig(methods=("cosine_gdi",), n_repetitions=1)
+        auth.run_authentication(image_set, config, tmp_path, features=feats, progress=None)
+        bigger, feats4 = fake_image_set(n_subjects=4)
+        with pytest.raises(ValueError, match="another data set"):
+            auth.run_authentication(bigger, config, tmp_path, features=feats4, progress=None)
+
     def test_aggregate_mean_and_sd_over_repetitions(self, tmp_path):
         image_set, feats = fake_image_set()
         config = AuthConfig(methods=("cosine_gdi",), n_repetitions=2)
@@ -240,3 +248,82 @@ class TestResume:
         assert row["accuracy_mean"] == pytest.approx(np.mean(per_rep))
         assert row["accuracy_sd"] == pytest.approx(np.std(per_rep, ddof=1))
         json.dumps(rows)  # serialisable
+
+
+class TestFastTraining:
+    """The plain training loop of the ``fast`` trainer (tiny network, a few epochs)."""
+
+    @staticmethod
+    def _data(n=24, seed=0):
+        rng = np.random.default_rng(seed)
+        y = np.arange(n) % 2
+        x = rng.normal(0.0, 1.0, (n, 16, 16, 1)).astype(np.float32) + y[:, None, None, None]
+        return x, y
+
+    def _fit(self, seed, epochs=3, with_val=True):
+        from gaitcnn.models import build_paper_cnn
+        from gaitcnn.train import TrainConfig, compile_model, set_seeds
+
+        x, y = self._data()
+        tconf = TrainConfig.paper().replace(epochs=epochs, batch_size=10, seed=seed)
+        set_seeds(seed)
+        model = compile_model(
+            build_paper_cnn((16, 16, 1), 2, seed=seed, conv_filters=(4, 4, 4), fl1_units=8),
+            tconf,
+        )
+        xv, yv = (x[:6], y[:6]) if with_val else (x[:0], y[:0])
+        best = auth._fast_fit(model, x[6:], y[6:], xv, yv, tconf, seed)
+        forward = auth._forward_fn(model, __import__("tensorflow").TensorSpec((None, 16, 16, 1)))
+        return best, auth._predict(forward, x, chunk=7)
+
+    def test_deterministic_for_a_seed(self):
+        best_a, p_a = self._fit(3)
+        best_b, p_b = self._fit(3)
+        assert best_a == best_b and 1 <= best_a <= 3
+        np.testing.assert_array_equal(p_a, p_b)
+        assert p_a.shape == (24, 2)
+        np.testing.assert_allclose(p_a.sum(axis=1), 1.0, rtol=1e-5)
+
+    def test_without_validation_keeps_last_epoch(self):
+        best, p = self._fit(4, epochs=2, with_val=False)
+        assert best is None and np.isfinite(p).all()
+
+
+class TestWorkers:
+    def test_worker_processes_give_the_same_records(self, tmp_path):
+        image_set, feats = fake_image_set()
+        config = AuthConfig(methods=("cosine_gdi",), n_repetitions=1)
+        lines = []
+        seq = auth.run_authentication(
+            image_set, config, tmp_path / "a", features=feats, progress=None
+        )
+        par = auth.run_authentication(
+            image_set, config, tmp_path / "b", features=feats, progress=lines.append, workers=2
+        )
+        assert [r["results"] for r in par] == [r["results"] for r in seq]
+        assert [(r["subject"], r["rep"]) for r in par] == [(r["subject"], r["rep"]) for r in seq]
+        assert len(lines) == 3 and all("ETA" in line for line in lines)
+        assert len(list((tmp_path / "b" / "runs").glob("*.json"))) == 3
+
+    def test_records_of_an_older_format_are_refused(self, tmp_path):
+        image_set, feats = fake_image_set()
+        config = AuthConfig(methods=("cosine_gdi",), n_repetitions=1)
+        auth.run_authentication(image_set, config, tmp_path, features=feats, progress=None)
+        path = sorted((tmp_path / "runs").glob("*.json"))[0]
+        record = json.loads(path.read_text())
+        record["format_version"] = 1
+        path.write_text(json.dumps(record))
+        with pytest.raises(ValueError, match="another configuration or version"):
+            auth.run_authentication(image_set, config, tmp_path, features=feats, progress=None)
+
+    def test_image_scores_match_the_single_cycle_decisions(self, tmp_path):
+        image_set, feats = fake_image_set()
+        config = AuthConfig(methods=("cosine_gdi",), n_repetitions=1)
+        (record, *_) = auth.run_authentication(
+            image_set, config, tmp_path, features=feats, progress=None
+        )
+        for probe, m in record["results"]["cosine_gdi"].items():
+            scores = np.array(record["image_scores"]["cosine_gdi"][probe])
+            genuine = np.array([int(c) for c in m["1"]["genuine"]])
+            correct = np.array([int(c) for c in m["1"]["correct"]])
+            np.testing.assert_array_equal((scores > 0.5).astype(int) == genuine, correct == 1)

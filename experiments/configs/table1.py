@@ -9,6 +9,7 @@ from __future__ import annotations
 
 #: Table 1, full run: the paper's settings (PAPER_SPEC 2.1 and 1.6).
 PAPER = {
+    "workers": 2,  # classifiers trained at once (1 TensorFlow thread each); see table_1.py
     "data": {"n_subjects": 20, "duration_s": 900.0},  # [P] 20 subjects x 2 days x ~15 min
     "auth": {
         "train_share": 0.10,  # [P] 10 % of day 1
@@ -34,6 +35,7 @@ QUICK = {
 #: Figure 6: different-day accuracy vs training share mu. Only the CNN, only the different-day
 #: probe (the same-day probe is impossible for mu > ~45 %).
 FIGURE6 = {
+    "workers": 2,  # classifiers trained at once (1 TensorFlow thread each)
     "data": PAPER["data"],
     "mu": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0],  # [P] mu = 10 .. 100 %
     "auth": {
