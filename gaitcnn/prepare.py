@@ -268,7 +268,9 @@ def load_dataset(dataset: str, data_root, params: PrepareParams) -> list[Recordi
         return load_ouisir(data_root, subset=params.subset, sensor=params.sensor)
     from gaitcnn.io import load_mcgill
 
-    return load_mcgill(data_root)
+    # Lazy: a McGill day is 15 minutes; read one file at a time so peak memory does not grow
+    # with the number of subjects.
+    return load_mcgill(data_root, lazy=True)
 
 
 def _iter_images(

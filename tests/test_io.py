@@ -581,3 +581,22 @@ def test_all_parameters_documented(func):
         for p in inspect.signature(func).parameters.values()
     ]
     assert _documented_parameters(func) == signature
+
+
+def test_load_mcgill_lazy_reads_the_same_recordings(tmp_path):
+    """lazy=True defers reading to access time but gives identical recordings."""
+    from gaitcnn.io import LazyRecordings, load_mcgill, write_mcgill_file
+
+    rng = np.random.default_rng(0)
+    for subject in (1, 2):
+        for day in (1, 2):
+            t = 1_600_000_000_000 + np.cumsum(rng.integers(30, 40, 200))
+            acc = rng.normal(size=(200, 3)) + np.array([0.0, 9.81, 0.0])
+            write_mcgill_file(tmp_path / f"subject{subject:02d}_day{day}.csv", t, acc)
+    eager = load_mcgill(tmp_path)
+    lazy = load_mcgill(tmp_path, lazy=True)
+    assert isinstance(lazy, LazyRecordings) and len(lazy) == len(eager) == 4
+    for a, b in zip(eager, lazy, strict=True):
+        assert (a.subject_id, a.session, a.source) == (b.subject_id, b.session, b.source)
+        np.testing.assert_array_equal(a.acc, b.acc)
+    assert [r.key for r in lazy[1:3]] == [r.key for r in eager[1:3]]

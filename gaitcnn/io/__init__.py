@@ -14,13 +14,14 @@ from gaitcnn.io._mcgill import (
     read_mcgill_file,
 )
 from gaitcnn.io._ouisir import OUISIR_SENSORS, OUISIR_SUBSETS, load_ouisir, read_ouisir_file
-from gaitcnn.io._recording import Recording
+from gaitcnn.io._recording import LazyRecordings, Recording
 
 __all__ = [
     "MCGILL_FILENAME_PATTERN",
     "OUISIR_SENSORS",
     "OUISIR_SUBSETS",
     "GaitDataError",
+    "LazyRecordings",
     "Recording",
     "detect_acc_unit",
     "detect_timestamp_unit",

@@ -24,7 +24,7 @@ from gaitcnn.io._checks import (
     warn_if_constant,
 )
 from gaitcnn.io._formats import MCGILL_FILENAME_PATTERN
-from gaitcnn.io._recording import Recording
+from gaitcnn.io._recording import LazyRecordings, Recording
 
 __all__ = [
     "ACC_UNITS",
@@ -421,6 +421,7 @@ def load_mcgill(
     column_map: Mapping[str, int] | None = None,
     timestamp_unit: str = "auto",
     acc_unit: str = "auto",
+    lazy: bool = False,
 ) -> list[Recording]:
     """Load McGill-like phone-in-pocket gait recordings (Frank et al.), one file per subject-day.
 
@@ -443,6 +444,10 @@ def load_mcgill(
     acc_unit : {"auto", "m/s^2", "g"}, default="auto"
         Unit of the acceleration columns; ``"auto"`` detects it per file from the median
         ``|a|`` (~9.8 -> m/s^2, ~1 -> g), see :func:`detect_acc_unit`.
+    lazy : bool, default=False
+        Return a :class:`~gaitcnn.io.LazyRecordings` that reads each file only when it is
+        accessed (file selection and naming errors are still raised here), so that memory
+        holds one 15-minute day at a time.
 
     Returns
     -------
@@ -528,22 +533,25 @@ def load_mcgill(
             path=root,
         )
 
-    recordings = []
-    for (subject_id, day), path in sorted(selected.items()):
+    def read(item) -> Recording:
+        (subject_id, day), path = item
         timestamps_s, acc, gyr = read_mcgill_file(
             path, column_map=column_map, timestamp_unit=timestamp_unit, acc_unit=acc_unit
         )
-        recordings.append(
-            Recording(
-                subject_id=subject_id,
-                session=f"day{day}",
-                walk=f"day{day}",
-                timestamps_s=timestamps_s,
-                acc=acc,
-                gyr=gyr,
-                sensor="pocket",
-                source=str(path),
-            )
+        return Recording(
+            subject_id=subject_id,
+            session=f"day{day}",
+            walk=f"day{day}",
+            timestamps_s=timestamps_s,
+            acc=acc,
+            gyr=gyr,
+            sensor="pocket",
+            source=str(path),
         )
+
+    items = sorted(selected.items())
+    if lazy:  # each file is read when its item is accessed: memory holds one day at a time
+        return LazyRecordings(read, items)
+    recordings = [read(item) for item in items]
     logger.info("loaded %d McGill recordings from %s", len(recordings), root)
     return recordings

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from gaitcnn.errors import GaitDataError
 
-__all__ = ["Recording"]
+__all__ = ["LazyRecordings", "Recording"]
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -100,3 +101,32 @@ class Recording:
             f"duration_s={self.duration_s:.2f}, gyr={'yes' if self.has_gyr else 'no'}, "
             f"sensor={self.sensor!r}, source={self.source!r})"
         )
+
+
+class LazyRecordings(Sequence):
+    """A read-only sequence of recordings that reads each one from disk when it is accessed.
+
+    Loaders return it with ``lazy=True`` so that long data sets (McGill: 15-minute days) are
+    processed one recording at a time instead of all being held in memory.
+
+    Parameters
+    ----------
+    read : callable
+        ``read(item) -> Recording``.
+    items : sequence
+        What ``read`` needs for each recording (e.g. ``((subject, day), path)``).
+    """
+
+    def __init__(self, read: Callable[[object], Recording], items: Sequence):
+        self._read = read
+        self._items = list(items)
+
+    def __len__(self) -> int:
+        """Number of recordings."""
+        return len(self._items)
+
+    def __getitem__(self, index):
+        """Read recording ``index`` (a slice gives a list)."""
+        if isinstance(index, slice):
+            return [self._read(item) for item in self._items[index]]
+        return self._read(self._items[index])
