@@ -10,9 +10,16 @@ import argparse
 import time
 from pathlib import Path
 
-from experiments._report import versions, write_json_atomic, write_text_atomic
+from experiments._report import write_text_atomic
 from experiments.configs import table2 as presets
-from experiments.table_2 import add_common_arguments, data_label, labeling_run, resolve_size, to_csv
+from experiments.table_2 import (
+    add_common_arguments,
+    data_label,
+    labeling_run,
+    resolve_size,
+    to_csv,
+    write_config,
+)
 
 
 def plot_lines(series: dict, x_label: str, title: str, out_png: Path, *, log_x=False) -> Path:
@@ -78,17 +85,7 @@ def main(argv=None) -> Path:
     write_text_atomic(out / "figure7.csv", to_csv(rows))
     title = f"Figure 7: accuracy vs K - {data_label(args)}"
     plot_lines(series, "K (subjects)", title, out / "figure7.png")
-    write_json_atomic(
-        out / "config.json",
-        {
-            "data": data_label(args),
-            "size": size,
-            "quick": args.quick,
-            "paper_best_accuracy_proposed": presets.PAPER_BEST_ACCURACY,
-            "versions": versions(),
-            "wall_time_s": time.perf_counter() - started,
-        },
-    )
+    write_config(out, args, size, started, paper_best_accuracy_proposed=presets.PAPER_BEST_ACCURACY)
     print(to_csv(rows))
     print(f"wrote {out}/figure7.csv and {out}/figure7.png")
     return out

@@ -12,9 +12,16 @@ import argparse
 import time
 from pathlib import Path
 
-from experiments._report import versions, write_json_atomic, write_text_atomic
+from experiments._report import write_text_atomic
 from experiments.figure_7 import plot_lines
-from experiments.table_2 import add_common_arguments, data_label, labeling_run, resolve_size, to_csv
+from experiments.table_2 import (
+    add_common_arguments,
+    data_label,
+    labeling_run,
+    resolve_size,
+    to_csv,
+    write_config,
+)
 
 
 def main(argv=None) -> Path:
@@ -49,16 +56,7 @@ def main(argv=None) -> Path:
     write_text_atomic(out / "figure8.csv", to_csv(rows))
     title = f"Figure 8: accuracy vs N probe images - {data_label(args)}"
     plot_lines(series, "N (probe images per sequence)", title, out / "figure8.png")
-    write_json_atomic(
-        out / "config.json",
-        {
-            "data": data_label(args),
-            "size": size,
-            "quick": args.quick,
-            "versions": versions(),
-            "wall_time_s": time.perf_counter() - started,
-        },
-    )
+    write_config(out, args, size, started)
     print(to_csv(rows))
     print(f"wrote {out}/figure8.csv and {out}/figure8.png")
     return out

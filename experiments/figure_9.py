@@ -11,8 +11,15 @@ import argparse
 import time
 from pathlib import Path
 
-from experiments._report import versions, write_json_atomic, write_text_atomic
-from experiments.table_2 import add_common_arguments, data_label, labeling_run, resolve_size, to_csv
+from experiments._report import write_text_atomic
+from experiments.table_2 import (
+    add_common_arguments,
+    data_label,
+    labeling_run,
+    resolve_size,
+    to_csv,
+    write_config,
+)
 
 
 def _plot(rows: list[dict], title: str, out_png: Path) -> Path:
@@ -77,16 +84,7 @@ def main(argv=None) -> Path:
     out = args.out
     write_text_atomic(out / "figure9.csv", to_csv(rows))
     _plot(rows, f"Figure 9: N_conv and fl1 sweeps, K={k} - {data_label(args)}", out / "figure9.png")
-    write_json_atomic(
-        out / "config.json",
-        {
-            "data": data_label(args),
-            "size": size,
-            "quick": args.quick,
-            "versions": versions(),
-            "wall_time_s": time.perf_counter() - started,
-        },
-    )
+    write_config(out, args, size, started)
     print(to_csv(rows))
     print(f"wrote {out}/figure9.csv and {out}/figure9.png")
     return out

@@ -128,6 +128,21 @@ def labeling_run(
     return {**results, "run_dir": str(run_dir)}
 
 
+def write_config(out: Path, args, size: dict, started: float, **extra) -> Path:
+    """Write the driver's resolved ``config.json`` (data, size, versions, wall time, extras)."""
+    return write_json_atomic(
+        out / "config.json",
+        {
+            "data": data_label(args),
+            "size": size,
+            "quick": args.quick,
+            **extra,
+            "versions": versions(),
+            "wall_time_s": time.perf_counter() - started,
+        },
+    )
+
+
 def data_label(args) -> str:
     """What the run used, for every table and figure title."""
     if args.data_root is None:
@@ -229,17 +244,13 @@ on a shared 2-core machine (other jobs running), so compare them only within thi
     out = args.out
     write_text_atomic(out / "table2.md", text)
     write_text_atomic(out / "table2.csv", to_csv(rows))
-    write_json_atomic(
-        out / "config.json",
-        {
-            "data": data_label(args),
-            "size": size,
-            "quick": args.quick,
-            "methods": args.methods,
-            "runs": {m: r["run_dir"] for m, r in runs.items()},
-            "versions": versions(),
-            "wall_time_s": time.perf_counter() - started,
-        },
+    write_config(
+        out,
+        args,
+        size,
+        started,
+        methods=args.methods,
+        runs={m: r["run_dir"] for m, r in runs.items()},
     )
     print(text)
     print(f"wrote {out}/table2.md and {out}/table2.csv")
