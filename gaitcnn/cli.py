@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from gaitcnn import __version__
-from gaitcnn.constants import DATA_DIR_ENV, DATASET_NAMES
+from gaitcnn.constants import DATA_DIR_ENV, DATASET_NAMES, TARGET_RATE_HZ
 
 __all__ = ["main"]
 
@@ -92,6 +92,9 @@ cache_dir_option = click.option(
     default=None,
     help="Folder for simulated data and image caches (default $GAITCNN_CACHE_DIR or "
     "~/.cache/gaitcnn).",
+)
+png_out_option = click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Output PNG file."
 )
 seed_option = click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
 
@@ -249,9 +252,7 @@ def _first_recording(dataset, data_root, cache_dir, seed, subject):
     help="Length of the excerpt to plot.",
 )
 @seed_option
-@click.option(
-    "--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Output PNG file."
-)
+@png_out_option
 @pass_context
 @handle_errors
 def plot_cycles_cmd(ctx, dataset, data_root, cache_dir, subject, seconds, seed, out):
@@ -265,15 +266,15 @@ def plot_cycles_cmd(ctx, dataset, data_root, cache_dir, subject, seconds, seed, 
     recordings, _, simulated = _first_recording(dataset, data_root, cache_dir, seed, subject)
     rec = recordings[0]
     seg = resample_recording(rec)[0]
-    n = min(seg.n_timepoints, int(seconds * 50.0))
+    n = min(seg.n_timepoints, int(seconds * TARGET_RATE_HZ))
     mag = np.linalg.norm(seg.acc[:n], axis=1)
-    starts = detect_cycle_starts(mag, 50.0)
-    baseline = detect_peaks_baseline(mag, 50.0)
+    starts = detect_cycle_starts(mag, TARGET_RATE_HZ)
+    baseline = detect_peaks_baseline(mag, TARGET_RATE_HZ)
     label = "SIMULATED " if simulated else ""
     plot_cycles(
         mag,
         starts,
-        50.0,
+        TARGET_RATE_HZ,
         out,
         baseline_starts=baseline,
         title=f"{label}{dataset} subject {rec.subject_id} {rec.walk}: GGGD cycle starts",
@@ -301,9 +302,7 @@ def plot_cycles_cmd(ctx, dataset, data_root, cache_dir, subject, seconds, seed, 
     help="Images per subject.",
 )
 @seed_option
-@click.option(
-    "--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Output PNG file."
-)
+@png_out_option
 @pass_context
 @handle_errors
 def plot_images_cmd(ctx, dataset, data_root, cache_dir, n_subjects, per_subject, seed, out):

@@ -186,15 +186,19 @@ def _shuffle_batch_prefetch(ds, shuffle_buffer, batch_size, training, seed, rota
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
-def _stream_blocks(path: str, indices: np.ndarray, block: int):
-    """Yield the images at sorted ``indices``, read one contiguous block at a time."""
+def _stream_blocks(path: str, indices: np.ndarray, block: int, order=None):
+    """Yield the images at sorted ``indices`` block by block, in block ``order``.
+
+    Each block is one contiguous HDF5 read of the rows it spans, from which the wanted rows
+    are picked (never single random-row reads).
+    """
+    n_blocks = -(-len(indices) // block)
     with h5py.File(path, "r") as fh:
         ds = fh["images"]
-        for lo in range(0, len(indices), block):
-            idx = indices[lo : lo + block]
-            first, last = int(idx[0]), int(idx[-1]) + 1
-            rows = ds[first:last]  # one contiguous read, then pick the wanted rows
-            yield rows[idx - first]
+        for b in range(n_blocks) if order is None else order:
+            idx = indices[b * block : (b + 1) * block]
+            first = int(idx[0])
+            yield ds[first : int(idx[-1]) + 1][idx - first]
 
 
 def dataset_from_cache(
@@ -262,13 +266,9 @@ def dataset_from_cache(
             rng = np.random.default_rng([seed, epoch_counter["epoch"]])
             rng.shuffle(block_order)
             epoch_counter["epoch"] += 1
-        with h5py.File(path, "r") as fh:
-            ds = fh["images"]
-            for b in block_order:
-                idx = indices[b * block : (b + 1) * block]
-                first = int(idx[0])
-                rows = ds[first : int(idx[-1]) + 1][idx - first]
-                yield rows.astype(np.float32), labels[b * block : (b + 1) * block]
+        blocks = _stream_blocks(path, indices, block, block_order)
+        for b, rows in zip(block_order, blocks, strict=True):
+            yield rows.astype(np.float32), labels[b * block : (b + 1) * block]
 
     spec = (
         tf.TensorSpec(shape=(None, *shape), dtype=tf.float32),

@@ -22,26 +22,14 @@ from gaitcnn.export import (  # noqa: E402
     load_saved_model,
     load_tflite,
 )
+from gaitcnn.models import build_paper_cnn  # noqa: E402
 from gaitcnn.train import TrainConfig, compile_model, set_seeds, train  # noqa: E402
-
-try:
-    from gaitcnn.models import build_paper_cnn
-except ImportError:  # the models package is written concurrently
-    build_paper_cnn = None
 
 N_CLASSES = 3
 
 
 def build_tiny_model():
-    if build_paper_cnn is not None:
-        return build_paper_cnn((32, 64, 2), N_CLASSES, conv_filters=(4, 4, 4), fl1_units=8)
-    inputs = keras.Input((32, 64, 2))
-    x = keras.layers.Conv2D(4, 3, activation="relu")(inputs)
-    x = keras.layers.MaxPooling2D(2)(x)
-    x = keras.layers.Flatten()(x)
-    x = keras.layers.Dropout(0.5)(x)
-    outputs = keras.layers.Dense(N_CLASSES, activation="softmax")(x)
-    return keras.Model(inputs, outputs, name="tiny")
+    return build_paper_cnn((32, 64, 2), N_CLASSES, conv_filters=(4, 4, 4), fl1_units=8)
 
 
 @pytest.fixture(scope="module")

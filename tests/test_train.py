@@ -19,6 +19,7 @@ tf = pytest.importorskip("tensorflow")
 
 import keras  # noqa: E402
 
+from gaitcnn.models import build_paper_cnn  # noqa: E402
 from gaitcnn.train import (  # noqa: E402
     RUN_ARTEFACTS,
     RunExistsError,
@@ -29,27 +30,12 @@ from gaitcnn.train import (  # noqa: E402
     validation_split_indices,
 )
 
-try:
-    from gaitcnn.models import build_paper_cnn
-except ImportError:  # the models package is written concurrently
-    build_paper_cnn = None
-
 N_CLASSES = 4
 
 
 def build_tiny_model():
-    """The paper CNN with tiny widths (or a stand-in of the same kind if models is absent)."""
-    if build_paper_cnn is not None:
-        return build_paper_cnn((32, 64, 1), N_CLASSES, conv_filters=(4, 4, 4), fl1_units=8)
-    inputs = keras.Input((32, 64, 1))
-    x = keras.layers.Conv2D(4, 3, activation="relu")(inputs)
-    x = keras.layers.MaxPooling2D(2)(x)
-    x = keras.layers.Flatten()(x)
-    x = keras.layers.Dropout(0.5)(x)
-    x = keras.layers.Dense(8, activation="relu")(x)
-    x = keras.layers.Dropout(0.5)(x)
-    outputs = keras.layers.Dense(N_CLASSES, activation="softmax")(x)
-    return keras.Model(inputs, outputs, name="tiny")
+    """The paper CNN with tiny widths."""
+    return build_paper_cnn((32, 64, 1), N_CLASSES, conv_filters=(4, 4, 4), fl1_units=8)
 
 
 def make_data():
