@@ -116,6 +116,13 @@ seed_option = click.option("--seed", type=int, default=0, show_default=True, hel
 )
 @seed_option
 @click.option(
+    "--variant",
+    type=click.Choice(["default", "hard"]),
+    default="default",
+    show_default=True,
+    help="hard: more session/day variation and sensor noise than the calibrated presets.",
+)
+@click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     required=True,
@@ -123,17 +130,17 @@ seed_option = click.option("--seed", type=int, default=0, show_default=True, hel
 )
 @pass_context
 @handle_errors
-def simulate(ctx, dataset, subjects, duration_s, seed, out):
+def simulate(ctx, dataset, subjects, duration_s, seed, variant, out):
     """Write a SIMULATED data set in the real file format (with ground-truth cycle starts)."""
     from gaitcnn import simulate as sim
 
     if out.exists() and any(out.iterdir()):
         raise FileExistsError(f"--out {out} is not empty; choose a new folder")
     if dataset == "ouisir":
-        result = sim.simulate_ouisir(out, n_subjects=subjects or 744, seed=seed)
+        result = sim.simulate_ouisir(out, n_subjects=subjects or 744, seed=seed, variant=variant)
     else:
         result = sim.simulate_mcgill(
-            out, n_subjects=subjects or 20, duration_s=duration_s, seed=seed
+            out, n_subjects=subjects or 20, duration_s=duration_s, seed=seed, variant=variant
         )
     click.echo(f"wrote {len(result.files)} simulated files to {result.root}")
 

@@ -138,6 +138,7 @@ def ensure_simulated(
     seed: int = 0,
     n_subjects: int | None = None,
     duration_s: float | None = None,
+    variant: str = "default",
 ) -> Path:
     """Return the root of a simulated data set in the real file format, simulating it once.
 
@@ -156,6 +157,9 @@ def ensure_simulated(
         Number of simulated subjects.
     duration_s : float, optional
         McGill-like day length (default 900 s, the paper's ~15 minutes).
+    variant : str, default="default"
+        ``"default"`` (calibrated presets) or ``"hard"`` (:func:`gaitcnn.simulate.harder`: more
+        session-to-session and day-to-day variation, noisier sensors; uncalibrated).
 
     Returns
     -------
@@ -169,13 +173,16 @@ def ensure_simulated(
     if dataset not in DATASET_NAMES:
         raise ValueError(f"dataset must be one of {DATASET_NAMES}, received: {dataset!r}")
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    if variant not in simulate.VARIANTS:
+        raise ValueError(f"variant must be one of {simulate.VARIANTS}, received: {variant!r}")
+    suffix = "" if variant == "default" else f"-{variant}"
     if dataset == "ouisir":
         n_subjects = n_subjects or 744
-        name = f"simulated-ouisir-n{n_subjects}-seed{seed}"
+        name = f"simulated-ouisir-n{n_subjects}-seed{seed}{suffix}"
     else:
         n_subjects = n_subjects or 20
         duration_s = float(duration_s or 900.0)
-        name = f"simulated-mcgill-n{n_subjects}-{duration_s:g}s-seed{seed}"
+        name = f"simulated-mcgill-n{n_subjects}-{duration_s:g}s-seed{seed}{suffix}"
     root = cache_dir / name
     if (root / ".complete").exists():
         return root
@@ -184,9 +191,11 @@ def ensure_simulated(
     shutil.rmtree(tmp, ignore_errors=True)
     logger.info("simulating %s into %s", name, root)
     if dataset == "ouisir":
-        simulate.simulate_ouisir(tmp, n_subjects=n_subjects, seed=seed)
+        simulate.simulate_ouisir(tmp, n_subjects=n_subjects, seed=seed, variant=variant)
     else:
-        simulate.simulate_mcgill(tmp, n_subjects=n_subjects, duration_s=duration_s, seed=seed)
+        simulate.simulate_mcgill(
+            tmp, n_subjects=n_subjects, duration_s=duration_s, seed=seed, variant=variant
+        )
     (tmp / ".complete").write_text("simulated by gaitcnn\n")
     shutil.rmtree(root, ignore_errors=True)
     os.replace(tmp, root)

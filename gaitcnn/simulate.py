@@ -32,6 +32,7 @@ Results on simulated data must always be labelled "simulated".
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from dataclasses import dataclass, field
@@ -52,6 +53,7 @@ from gaitcnn.io._formats import (
 
 __all__ = [
     "PRESETS",
+    "VARIANTS",
     "SessionParams",
     "SimulatedWalk",
     "SimulationResult",
@@ -60,6 +62,7 @@ __all__ = [
     "apply_rotation",
     "draw_session",
     "draw_subject",
+    "harder",
     "load_truth",
     "random_rotation",
     "simulate_mcgill",
@@ -260,8 +263,68 @@ _POCKET = SimulatorPreset(
     messy_irregular_prob=0.07,  # stride regularity < 0.4 in ~11 % of sessions
 )
 
-#: The simulator presets by name.
+#: Data-set variants: ``"default"`` (calibrated) and ``"hard"`` (:func:`harder`).
+VARIANTS = ("default", "hard")
+
+
+def harder(preset: SimulatorPreset) -> SimulatorPreset:
+    """A harder, uncalibrated version of a preset, to test conclusions for robustness.
+
+    Not calibrated against any real statistic: it stands for recordings taken further apart
+    than the lab sessions the calibrated presets match - other shoes and clothes, another
+    occasion, a cheaper sensor. Relative to ``preset``:
+
+    * session-to-session changes of the gait (harmonic amplitudes, phases, acceleration level,
+      stride frequency) and of the sensor placement (tilt, wobble) are doubled;
+    * day-to-day changes are a further 1.5x the (doubled) session changes;
+    * cycle-to-cycle shape variability is 1.3x;
+    * white sensor noise is 5x (accelerometer) and 3x (gyroscope), and biases 3x.
+
+    Parameters
+    ----------
+    preset : SimulatorPreset
+        A calibrated preset.
+
+    Returns
+    -------
+    SimulatorPreset
+        Named ``"<name>-hard"``.
+
+    Examples
+    --------
+    >>> hard = harder(PRESETS["waist"])
+    >>> hard.name, round(hard.acc_noise_sd_m_s2 / PRESETS["waist"].acc_noise_sd_m_s2, 3)
+    ('waist-hard', 5.0)
+    """
+    return dataclasses.replace(
+        preset,
+        name=f"{preset.name}-hard",
+        session_freq_sd=2.0 * preset.session_freq_sd,
+        day_freq_sd=2.0 * preset.day_freq_sd,
+        session_amp_log_sd=2.0 * preset.session_amp_log_sd,
+        session_phase_sd_rad=2.0 * preset.session_phase_sd_rad,
+        session_level_log_sd=2.0 * preset.session_level_log_sd,
+        day_factor=1.5 * preset.day_factor,
+        stride_shape_sd=1.3 * preset.stride_shape_sd,
+        tilt_session_deg=2.0 * preset.tilt_session_deg,
+        wobble_deg=2.0 * preset.wobble_deg,
+        acc_noise_sd_m_s2=5.0 * preset.acc_noise_sd_m_s2,
+        acc_bias_sd_m_s2=3.0 * preset.acc_bias_sd_m_s2,
+        gyr_noise_sd_rad_s=3.0 * preset.gyr_noise_sd_rad_s,
+        gyr_bias_sd_rad_s=3.0 * preset.gyr_bias_sd_rad_s,
+    )
+
+
+#: The simulator presets by name (the hard variants come last, so the first codes are stable).
 PRESETS: dict[str, SimulatorPreset] = {"waist": _WAIST, "pocket": _POCKET}
+PRESETS.update({f"{name}-hard": harder(p) for name, p in list(PRESETS.items())})
+
+
+def _variant_preset(base: str, variant: str) -> str:
+    if variant not in VARIANTS:
+        raise ValueError(f"variant must be one of {VARIANTS}, received: {variant!r}")
+    return base if variant == "default" else f"{base}-{variant}"
+
 
 #: Pocket placements: in-plane angle of gravity in the phone's x-y plane (deg) and probability.
 #: 0 = +y (phone upright), 180 = -y (upside down), +-90 = +-x (sideways); 71 % +-y, 29 % +-x.
@@ -1023,6 +1086,7 @@ def simulate_ouisir(
     seed: int = 0,
     subsets: tuple[str, ...] = ("automatic", "manual"),
     sensors: tuple[str, ...] = ("center",),
+    variant: str = "default",
 ) -> SimulationResult:
     """Write a simulated OU-ISIR inertial gait data set in the release's own layout and format.
 
@@ -1042,6 +1106,8 @@ def simulate_ouisir(
     sensors : tuple of str, default=("center",)
         Manual-subset sensors among ``"center"``, ``"left"``, ``"right"``, ``"android"`` (the
         Android files have all-zero gyroscope columns).
+    variant : str, default="default"
+        ``"default"`` (the calibrated waist preset) or ``"hard"`` (:func:`harder`).
 
     Returns
     -------
@@ -1063,13 +1129,14 @@ def simulate_ouisir(
     bad = [s for s in sensors if s not in _OUISIR_SENSORS]
     if bad:
         raise ValueError(f"unknown sensors {bad!r}; expected some of {sorted(_OUISIR_SENSORS)}")
+    preset = _variant_preset("waist", variant)
     ids = _ouisir_subject_ids(n_subjects, seed)
     files: list[Path] = []
     truth: dict = {}
     id_lines = ["ID,Gender(0:Female;1:Male),Age"]
     fs = OUISIR_RATE_HZ
     for k, sid in enumerate(ids):
-        subject = draw_subject("waist", _rng(seed, _KEY_OUISIR, _KIND_SUBJECT, k))
+        subject = draw_subject(preset, _rng(seed, _KEY_OUISIR, _KIND_SUBJECT, k))
         id_lines.append(f"{sid},{subject.sex},{subject.age}")
         meta = _rng(seed, _KEY_OUISIR, _KIND_META, k, 1)
         for s_idx in range(2):
@@ -1147,7 +1214,8 @@ def simulate_ouisir(
             "n_subjects": n_subjects,
             "subsets": list(subsets),
             "sensors": list(sensors),
-            "preset": "waist",
+            "preset": preset,
+            "variant": variant,
         },
     )
     _save_truth(root, truth)
@@ -1177,6 +1245,7 @@ def simulate_mcgill(
     duration_s: float = 900.0,
     seed: int = 0,
     gz: bool = False,
+    variant: str = "default",
 ) -> SimulationResult:
     """Write a simulated McGill-like data set: one file per subject and day, phone in a pocket.
 
@@ -1194,6 +1263,8 @@ def simulate_mcgill(
         Seed; subject ``k`` is the same whatever ``n_subjects`` is.
     gz : bool, default=False
         Gzip the files (``.csv.gz``).
+    variant : str, default="default"
+        ``"default"`` (the calibrated pocket preset) or ``"hard"`` (:func:`harder`).
 
     Returns
     -------
@@ -1205,13 +1276,14 @@ def simulate_mcgill(
     millisecond Android timestamps (irregular, mean ~35 ms, sd ~5 ms, rare duplicates and gaps
     > 0.5 s), acceleration in m/s^2 and angular velocity in rad/s.
     """
+    preset = _variant_preset("pocket", variant)
     root = Path(out_dir)
     root.mkdir(parents=True, exist_ok=True)
     files: list[Path] = []
     truth: dict = {}
     for k in range(n_subjects):
         sid = k + 1
-        subject = draw_subject("pocket", _rng(seed, _KEY_MCGILL, _KIND_SUBJECT, k))
+        subject = draw_subject(preset, _rng(seed, _KEY_MCGILL, _KIND_SUBJECT, k))
         for day in range(1, n_days + 1):
             day_state = _draw_day(subject, _rng(seed, _KEY_MCGILL, _KIND_META, k, day))
             session = draw_session(
@@ -1239,7 +1311,13 @@ def simulate_mcgill(
         root,
         "McGill",
         seed,
-        {"n_subjects": n_subjects, "n_days": n_days, "duration_s": duration_s, "preset": "pocket"},
+        {
+            "n_subjects": n_subjects,
+            "n_days": n_days,
+            "duration_s": duration_s,
+            "preset": preset,
+            "variant": variant,
+        },
     )
     _save_truth(root, truth)
     return SimulationResult(root, tuple(files), truth)

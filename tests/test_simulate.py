@@ -333,3 +333,64 @@ class TestCalibrationPocket:
         step_reg = np.nanmedian([st["step_reg"] for st in stats])
         stride_reg = np.nanmedian([st["stride_reg"] for st in stats])
         assert step_reg < stride_reg  # pocket: strong odd harmonics (one leg)
+
+
+# ----------------------------------------------------------------------------- hard variant
+class TestHardVariant:
+    def test_harder_scales_session_day_and_noise_only(self):
+        from gaitcnn.simulate import PRESETS, harder
+
+        assert list(PRESETS)[:2] == ["waist", "pocket"]  # codes of the calibrated presets
+        for name in ("waist", "pocket"):
+            base, hard = PRESETS[name], PRESETS[f"{name}-hard"]
+            assert hard == harder(base) and hard.name == f"{name}-hard"
+            assert hard.session_amp_log_sd == pytest.approx(2 * base.session_amp_log_sd)
+            assert hard.day_factor == pytest.approx(1.5 * base.day_factor)
+            assert hard.acc_noise_sd_m_s2 == pytest.approx(5 * base.acc_noise_sd_m_s2)
+            # the population of subjects is the same
+            assert hard.subject_amp_log_sd == base.subject_amp_log_sd
+            assert hard.stride_freq_sd_hz == base.stride_freq_sd_hz
+
+    def test_unknown_variant_is_named(self, tmp_path):
+        with pytest.raises(ValueError, match=r"variant.*'easy'"):
+            simulate_ouisir(tmp_path, n_subjects=1, variant="easy")
+        from gaitcnn.prepare import ensure_simulated
+
+        with pytest.raises(ValueError, match=r"variant.*'easy'"):
+            ensure_simulated("mcgill", cache_dir=tmp_path, n_subjects=1, variant="easy")
+
+    def test_same_subjects_more_session_change_and_noise(self, tmp_path):
+        kw = dict(n_subjects=24, seed=3, subsets=("automatic",))
+        easy = simulate_ouisir(tmp_path / "easy", **kw)
+        hard = simulate_ouisir(tmp_path / "hard", variant="hard", **kw)
+        assert set(easy.truth) == set(hard.truth)
+        info = json.loads((hard.root / INFO_FILENAME).read_text())
+        assert info["parameters"]["variant"] == "hard"
+        assert info["parameters"]["preset"] == "waist-hard"
+
+        def session_change(res):
+            f = {}
+            for d in res.truth.values():
+                f.setdefault(d["subject_id"], {})[d["session"]] = d["stride_freq_hz"]
+            return np.mean([abs(np.log(v["probe"] / v["gallery"])) for v in f.values()])
+
+        def roughness(res):  # white noise dominates 6th differences at 100 Hz
+            out = []
+            for path in res.files:
+                rows = np.loadtxt(path, delimiter=",", skiprows=2)[:, 3:]
+                out.append(np.median(np.abs(np.diff(rows, n=6, axis=0))))
+            return float(np.median(out))
+
+        assert session_change(hard) > 1.3 * session_change(easy)
+        assert roughness(hard) > 2.0 * roughness(easy)
+
+    def test_ensure_simulated_keeps_variants_apart(self, tmp_path):
+        from gaitcnn.prepare import ensure_simulated
+
+        a = ensure_simulated("mcgill", cache_dir=tmp_path, n_subjects=1, duration_s=20.0)
+        b = ensure_simulated(
+            "mcgill", cache_dir=tmp_path, n_subjects=1, duration_s=20.0, variant="hard"
+        )
+        assert a != b and b.name.endswith("-hard") and not a.name.endswith("-hard")
+        assert json.loads((b / INFO_FILENAME).read_text())["parameters"]["preset"] == "pocket-hard"
+        assert (a / "subject01_day1.csv").read_bytes() != (b / "subject01_day1.csv").read_bytes()
