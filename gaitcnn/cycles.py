@@ -72,6 +72,25 @@ class GaitDetectionParams:
     step_lag_fraction_min: float = 0.45
     # ... to this one.
     step_lag_fraction_max: float = 0.55
+    # Paper deviation: a buffer whose period differs by more than this fraction from the
+    # median period of the period_median_buffers buffers around it is re-estimated with the
+    # lag searched only within this fraction of that median. A walker's cadence changes
+    # slowly, but 8 s of a multi-peaked pocket signal (about six strides) can make a 2/3- or
+    # 1/2-stride lag win, and a wrong g puts the grid on the wrong strides. (One
+    # autocorrelation over the whole recording is no reference: it blurs when the cadence
+    # drifts.) None = every buffer on its own.
+    period_tolerance_fraction: float | None = 0.25
+    # Buffers in that running median (odd; 9 buffers = 40 s at the default hop).
+    period_median_buffers: int = 9
+    # Paper deviation: only autocorrelation peaks at least this fraction of the highest peak
+    # in the lag range compete under the stride + step rule. A stride is a lag at which the
+    # whole waveform repeats, so its R(L) is near the top; the step bonus is there to choose
+    # between the stride and the three-step lag, not to let a much weaker lag win. A thigh
+    # pocket a_M with a strong third stride harmonic otherwise scores 2/3 of a stride (R(2T/3)
+    # + R(T/3)) above the stride itself. A lag whose step (0.45-0.55 L) is the top peak
+    # also competes: for a slow walker the step lag is in range and can be the top peak, and
+    # R of the stride then decays below it. None = every local maximum competes (PAPER_SPEC).
+    period_min_relative_acf: float | None = 0.8
     # Reconstruction: starts of one recording closer than this fraction of g are duplicates.
     duplicate_fraction: float = 0.5
     # Reconstruction: drop grid points with no candidate within the stage-1 radius (rest,
@@ -119,6 +138,36 @@ class GaitDetectionParams:
     # so the landmark is a sharp point rather than wherever the best-scoring candidate sits on
     # a flat or multi-peaked top (see _refine_to_local_max). None = off.
     refine_fraction: float | None = 0.25
+    # Paper deviation: after GGGD, re-align every start to the recording's own stride template
+    # (the mean of its normalised strides; one recording = one walker, one sensor placement)
+    # by normalised cross-correlation over up to half a stride either way, the shifts chosen
+    # jointly by dynamic programming so that the landmark stays the same point of the gait
+    # cycle from stride to stride (see _consensus_landmarks); then every start moves by the
+    # same offset to the template's highest point. A loose phone in a pocket on the swinging
+    # thigh makes a_M multi-peaked: several peaks of similar height and U-shape per stride,
+    # whose order changes from stride to stride, so any single-peak score (tau, height) jumps
+    # between them by more than 0.1 s, while the shape of the whole stride stays the same.
+    # GGGD's grid still decides how many strides there are and roughly where. False = off.
+    landmark_consensus: bool = True
+    # Template / re-alignment passes (the template is rebuilt from the aligned strides).
+    consensus_iterations: int = 3
+    # Cost of moving the landmark to another point of the stride between consecutive starts,
+    # in units of one stride's correlation (at most 1): a change must be supported by the
+    # shape of about two strides. Shifts that undo a landmark switch of GGGD cost nothing.
+    consensus_switch_cost: float = 1.0
+    # Deviation of a start-to-start step from a whole number of periods at which that cost is
+    # reached (quadratic ramp from 0), as a fraction of g: ordinary stride-time variability
+    # (a few %) costs little.
+    consensus_tolerance_fraction: float = 0.25
+    # Paper deviation: where consecutive starts are 2 .. gap_fill_max_strides periods apart
+    # (a stride GGGD dropped for lack of a candidate, or two starts merged by the
+    # re-alignment), insert equally spaced starts, each moved to the best template match
+    # within g/8 and kept if that normalised correlation is at least this value. A step that
+    # lacks the peak GGGD scores is still a step; rest and turns do not match the template.
+    # Only gaps whose two bounding starts reach this correlation too are filled. None = off.
+    gap_fill_min_correlation: float | None = 0.5
+    # Longest gap (in periods) that is filled; longer gaps are pauses, not missed strides.
+    gap_fill_max_strides: int = 4
 
     @classmethod
     def paper(cls) -> GaitDetectionParams:
@@ -204,14 +253,23 @@ def estimate_gait_period(
     return float(_periods_from_buffers(signal[None, :], fs, params)[0])
 
 
-def _periods_from_buffers(buffers, fs, params):
-    """Stride period (samples) of each row of ``buffers`` (n_buffers, n_samples)."""
+def _periods_from_buffers(buffers, fs, params, around=None):
+    """Stride period (samples) of each row of ``buffers`` (n_buffers, n_samples).
+
+    ``around`` (samples), if given, narrows the lag range to within
+    ``period_tolerance_fraction`` of it (kept inside the stride range).
+    """
     centred = buffers - buffers.mean(axis=1, keepdims=True)
     n = buffers.shape[1]
     spectrum = np.fft.rfft(centred, n=n, axis=1)
     acf = np.fft.irfft(spectrum * spectrum.conj(), n=n, axis=1)  # circular autocorrelation
     lo = max(2, round(params.min_stride_s * fs))
     hi = min(n - 2, round(params.max_stride_s * fs))
+    if around is not None:
+        near_lo = max(lo, int(np.floor(around * (1 - params.period_tolerance_fraction))))
+        near_hi = min(hi, int(np.ceil(around * (1 + params.period_tolerance_fraction))))
+        if near_hi - near_lo >= 2:
+            lo, hi = near_lo, near_hi
     lags = np.arange(lo, hi + 1)
     inside = acf[:, lags]
     is_peak = (inside > acf[:, lags - 1]) & (inside >= acf[:, lags + 1])
@@ -223,6 +281,15 @@ def _periods_from_buffers(buffers, fs, params):
     step_idx = np.minimum(step_lo[:, None] + offsets[None, :], step_hi[:, None])
     step_peak = acf[:, step_idx].max(axis=2)  # (n_buffers, n_lags)
     score = inside + step_peak
+    if params.period_min_relative_acf is not None:
+        # Paper deviation (see period_min_relative_acf): only near-top peaks compete, and
+        # the lags whose step range holds the top peak (the top peak is their step).
+        peak_r = np.where(is_peak, inside, -np.inf)
+        top_idx = np.argmax(peak_r, axis=1)
+        top = peak_r[np.arange(peak_r.shape[0]), top_idx][:, None]
+        top_lag = lags[top_idx][:, None]
+        top_is_step = (step_lo[None, :] <= top_lag) & (top_lag <= step_hi[None, :])
+        is_peak = is_peak & ((inside >= params.period_min_relative_acf * top) | top_is_step)
     score = np.where(is_peak, score, -np.inf)
     no_peak = ~is_peak.any(axis=1)
     best = np.argmax(score, axis=1)
@@ -416,6 +483,13 @@ def detect_cycle_starts(
     reproducible point. With ``phase_by_grid_score=False`` the buffers are seeded one after
     the other as described above.
 
+    Paper deviations after GGGD (``landmark_consensus``, ``gap_fill_min_correlation``): the
+    de-duplicated starts are re-aligned to the recording's mean stride shape, jointly so that
+    one landmark is kept (see :func:`_consensus_landmarks`), gaps of 2-4 periods between
+    strides that match that shape are filled, and every start is put at the mean stride's
+    highest point. This is what makes GGGD at least as good as the plain peak picker on
+    multi-peaked pocket signals (``experiments/cycle_detection_eval.py``).
+
     Examples
     --------
     >>> t_s = np.arange(500) / 50.0
@@ -447,6 +521,16 @@ def detect_cycle_starts(
     buffer_starts = np.asarray(buffer_starts, dtype=np.int64)
     frames = np.lib.stride_tricks.sliding_window_view(signal, buffer_n)[buffer_starts]
     periods = _periods_from_buffers(frames, fs, params)
+    if params.period_tolerance_fraction is not None and periods.size > 2:
+        # Paper deviation (see period_tolerance_fraction): re-estimate outlying buffers near
+        # the running median of their neighbours' periods.
+        half_w = params.period_median_buffers // 2
+        reference = np.array(
+            [np.median(periods[max(0, i - half_w) : i + half_w + 1]) for i in range(periods.size)]
+        )
+        outlying = np.abs(periods / reference - 1) > params.period_tolerance_fraction
+        for i in np.flatnonzero(outlying):
+            periods[i] = _periods_from_buffers(frames[i : i + 1], fs, params, reference[i])[0]
 
     # Ownership: between the midpoints of the overlaps with the neighbouring buffers.
     ends = buffer_starts + buffer_n
@@ -508,7 +592,11 @@ def detect_cycle_starts(
         kept_periods.append(np.full(owned.size, g))
     starts = np.concatenate(kept)
     start_periods = np.concatenate(kept_periods)
-    return _deduplicate(starts, start_periods, params.duplicate_fraction)
+    starts, start_periods = _deduplicate(starts, start_periods, params.duplicate_fraction)
+    if params.landmark_consensus and starts.size >= 3:
+        starts, start_periods = _consensus_landmarks(signal, starts, start_periods, params)
+        starts, start_periods = _deduplicate(starts, start_periods, params.duplicate_fraction)
+    return starts
 
 
 def _gggd_buffer(cand, cand_scores, n, g, seed, params):
@@ -716,9 +804,12 @@ def _nearest_candidate(grid, cand_f, cand_scores, radius):
 
 
 def _deduplicate(starts, periods, fraction):
-    """Sort starts and drop any closer than ``fraction * g`` to the previous kept one."""
+    """Sort starts and drop any closer than ``fraction * g`` to the previous kept one.
+
+    Returns the kept starts (int64) and their periods.
+    """
     if starts.size == 0:
-        return np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
     order = np.argsort(starts, kind="stable")
     starts, periods = starts[order], periods[order]
     keep = np.ones(starts.size, dtype=bool)
@@ -728,7 +819,130 @@ def _deduplicate(starts, periods, fraction):
             keep[i] = False
         else:
             last = starts[i]
-    return starts[keep].astype(np.int64)
+    return starts[keep].astype(np.int64), periods[keep]
+
+
+def _consensus_landmarks(signal, starts, periods, params):
+    """Re-align GGGD's starts to one landmark of the recording's stride template.
+
+    ``starts`` (sorted, int64) and ``periods`` (g of the buffer each start came from). The
+    template T is the mean of the mean-removed, unit-norm windows of one median period
+    centred on the starts. Every start may move by up to half a period; c_i(d) is the
+    normalised correlation of T with the window centred on starts[i] + d. The shifts
+    maximise sum_i c_i(d_i) - sum_i cost_i (dynamic programming, states = integer shifts),
+    where cost_i ramps quadratically up to ``consensus_switch_cost`` with the distance of the
+    step (starts[i] + d_i) - (starts[i-1] + d_{i-1}) from the nearest multiple of the local
+    period. The template is rebuilt from the aligned windows ``consensus_iterations`` times.
+    Gaps of 2 .. ``gap_fill_max_strides`` periods are then filled (see
+    ``gap_fill_min_correlation``), and all starts move by the offset of the template's
+    maximum, so that a start sits on the stride's consensus peak. O(n_starts * g^2).
+    """
+    n = signal.size
+    g = float(np.median(periods))
+    half = max(1, round(g / 2))
+    offsets = np.arange(-half, half)
+    shifts = np.arange(-half, half + 1)
+    pad = 2 * half + 2
+    padded = np.concatenate([np.zeros(pad), signal - signal.mean(), np.zeros(pad)])
+    s = np.asarray(starts, dtype=np.int64)
+    # Local period of each start: its buffer's g, divided by the whole number nearest to
+    # g / median g. A buffer whose autocorrelation took the double stride (fast walking near
+    # min_stride_s) otherwise makes every other stride look like a missed one.
+    g_local = np.asarray(periods, dtype=np.float64)
+    g_local = g_local / np.maximum(np.rint(g_local / g), 1.0)
+    for _ in range(max(0, params.consensus_iterations)):
+        corr = _window_correlation(padded, _stride_template(padded, s + pad, offsets))
+        # corr[j] belongs to the window starting at padded index j, centred at j + half.
+        pos = np.clip(s[:, None] + pad + shifts[None, :] - half, 0, corr.size - 1)
+        shift = _consensus_path(corr[pos], s, g_local, shifts, params)
+        moved = np.clip(s + shift, 0, n - 1)
+        if np.array_equal(moved, s):
+            break
+        order = np.argsort(moved, kind="stable")
+        s, g_local = moved[order], g_local[order]
+    if params.gap_fill_min_correlation is not None and s.size >= 3:
+        corr = _window_correlation(padded, _stride_template(padded, s + pad, offsets))
+        radius = max(1, round(g / 8))
+        near = np.arange(-radius, radius + 1)
+        gaps = np.diff(s)
+        n_strides = np.rint(gaps / g_local[:-1]).astype(np.int64)
+        # Only gaps inside walking: both starts bounding the gap match the template.
+        own = corr[np.clip(s + pad - half, 0, corr.size - 1)] >= params.gap_fill_min_correlation
+        fill = (n_strides >= 2) & (n_strides <= params.gap_fill_max_strides) & own[:-1] & own[1:]
+        new_s, new_g = [s], [g_local]
+        for i in np.flatnonzero(fill):
+            k = n_strides[i]
+            points = np.rint(s[i] + gaps[i] * np.arange(1, k) / k).astype(np.int64)
+            pos = np.clip(points[:, None] + near[None, :] + pad - half, 0, corr.size - 1)
+            values = corr[pos]
+            best = np.argmax(values, axis=1)
+            ok = values[np.arange(points.size), best] >= params.gap_fill_min_correlation
+            new_s.append(np.clip(points + near[best], 0, n - 1)[ok])
+            new_g.append(np.full(int(ok.sum()), g_local[i]))
+        s = np.concatenate(new_s)
+        g_local = np.concatenate(new_g)
+        order = np.argsort(s, kind="stable")
+        s, g_local = s[order], g_local[order]
+    # Landmark: the highest point of the mean (not normalised) stride around the starts.
+    mean_stride = padded[s[:, None] + pad + offsets[None, :]].mean(axis=0)
+    s = s + offsets[int(np.argmax(mean_stride))]
+    inside = (s >= 0) & (s < n)
+    return s[inside], g_local[inside]
+
+
+def _stride_template(padded, centres, offsets):
+    """Zero-mean, unit-norm mean of the normalised windows ``padded[centres + offsets]``."""
+    windows = padded[centres[:, None] + offsets[None, :]]
+    windows = windows - windows.mean(axis=1, keepdims=True)
+    windows /= np.maximum(np.linalg.norm(windows, axis=1, keepdims=True), 1e-12)
+    template = windows.mean(axis=0)
+    template -= template.mean()
+    return template / max(float(np.linalg.norm(template)), 1e-12)
+
+
+def _window_correlation(x, template):
+    """Normalised correlation of each window ``x[j : j + w]`` with a zero-mean unit template."""
+    w = template.size
+    dot = np.correlate(x, template, mode="valid")
+    c1 = np.concatenate([[0.0], np.cumsum(x)])
+    c2 = np.concatenate([[0.0], np.cumsum(x * x)])
+    s1 = c1[w:] - c1[:-w]
+    s2 = c2[w:] - c2[:-w]
+    return dot / np.sqrt(np.maximum(s2 - s1 * s1 / w, 1e-12))
+
+
+def _consensus_path(corr, starts, g_local, shifts, params):
+    """Shift of each start maximising correlation minus landmark-change costs (Viterbi)."""
+    n_starts, n_shifts = corr.shape
+    change = (shifts[None, :] - shifts[:, None]).astype(np.float64)  # [previous, new]
+    g = 0.5 * (g_local[1:] + g_local[:-1])
+    step = np.diff(starts).astype(np.float64)
+    ramp = np.maximum(params.consensus_tolerance_fraction * g, 1.0)
+    value = corr[0].copy()
+    back = np.zeros((n_starts, n_shifts), dtype=np.int64)
+    columns = np.arange(n_shifts)
+    chunk = 128  # transition costs of a chunk of strides at once: bounded memory
+    for lo in range(0, n_starts - 1, chunk):
+        hi = min(lo + chunk, n_starts - 1)
+        gg = g[lo:hi, None, None]
+        moved = step[lo:hi, None, None] + change[None, :, :]
+        # Distance from the nearest whole number (>= 1) of periods: a start may follow a
+        # missed stride, but two starts must not merge into one.
+        deviation = np.abs(moved - gg * np.maximum(np.rint(moved / gg), 1.0))
+        costs = params.consensus_switch_cost * np.minimum(
+            1.0, (deviation / ramp[lo:hi, None, None]) ** 2
+        )
+        for j in range(hi - lo):  # the recursion itself is sequential: one step per stride
+            total = value[:, None] - costs[j]
+            arg = np.argmax(total, axis=0)
+            back[lo + j + 1] = arg
+            value = corr[lo + j + 1] + total[arg, columns]
+    path = np.zeros(n_starts, dtype=np.int64)
+    state = int(np.argmax(value))
+    for i in range(n_starts - 1, -1, -1):
+        path[i] = state
+        state = int(back[i, state])
+    return shifts[path]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -758,7 +972,9 @@ def detect_peaks_baseline(
         Minimum peak height; defaults to the mean of a_M.
     period_samples : float, optional
         Stride period in samples; estimated on the whole signal by
-        :func:`estimate_gait_period` if omitted.
+        :func:`estimate_gait_period` with the PAPER_SPEC 1.2 rule
+        (``period_min_relative_acf=None``) if omitted, so that GGGD's deviations do not move
+        the baseline it is compared with.
 
     Returns
     -------
@@ -777,7 +993,8 @@ def detect_peaks_baseline(
     if period_samples is None:
         if signal.size < round(GaitDetectionParams().max_stride_s * fs) + 2:
             return np.zeros(0, dtype=np.int64)
-        period_samples = estimate_gait_period(signal, fs)
+        paper_rule = GaitDetectionParams.paper().replace(period_min_relative_acf=None)
+        period_samples = estimate_gait_period(signal, fs, paper_rule)
     height = float(signal.mean()) if height_m_s2 is None else float(height_m_s2)
     distance = max(1, round(min_distance_fraction * period_samples))
     peaks, _ = find_peaks(signal, height=height, distance=distance)

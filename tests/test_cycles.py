@@ -168,6 +168,54 @@ class TestCyclesBehaviour:
             # Noise splits the heel-strike peak; the grid keeps the rhythm, the peak picker not.
             assert np.mean(gggd) >= np.mean(baseline) + 0.05
 
+    def test_consensus_keeps_one_peak_of_a_multi_peaked_stride(self):
+        # Pocket-like stride: two sharp peaks 0.24 stride (~12 samples) apart whose heights
+        # change from stride to stride, so the higher one alternates at random. Single-peak
+        # rules jump between them; the stride-shape consensus keeps one of them throughout.
+        rng = np.random.default_rng(0)
+        n = 3000
+        true = 10.0 + np.concatenate([[0.0], np.cumsum(50.0 * (1 + 0.03 * rng.normal(size=70)))])
+        true = true[true < n]
+        t = np.arange(n)
+        k = np.clip(np.searchsorted(true, t, side="right") - 1, 0, true.size - 2)
+        phase = (t - true[k]) / (true[k + 1] - true[k])
+
+        def bump(centre, width):
+            d = np.abs(phase - centre)
+            return np.exp(-0.5 * (np.minimum(d, 1 - d) / width) ** 2)
+
+        h1, h2 = 4 + 0.6 * rng.normal(size=(2, true.size))
+        a_m = 9.81 + h1[k] * bump(0.0, 0.02) + h2[k] * bump(0.24, 0.02)
+        a_m += 2 * bump(0.5, 0.06) - 3 * bump(0.8, 0.08) + 0.1 * rng.normal(size=n)
+        results = {}
+        for name, params in (
+            ("consensus", GaitDetectionParams.paper()),
+            ("off", GaitDetectionParams.paper().replace(landmark_consensus=False)),
+        ):
+            detected = detect_cycle_starts(a_m, FS_HZ, params)
+            results[name] = match_cycle_starts(detected, true, FS_HZ, n_samples=n)
+        baseline = match_cycle_starts(detect_peaks_baseline(a_m, FS_HZ), true, FS_HZ, n_samples=n)
+        assert results["consensus"].matched_fraction >= 0.98
+        assert results["consensus"].spurious_fraction <= 0.02
+        assert results["consensus"].within_15pct >= 0.98
+        # The test can fail: without the consensus (and for the peak picker) it does.
+        for other in (results["off"], baseline):
+            assert other.matched_fraction < 0.9 and other.within_15pct < 0.8
+
+    def test_consensus_adds_no_starts_at_rest(self):
+        # Gap filling only bridges gaps inside walking: a minute of rest between two walks
+        # gets no more starts than without the consensus.
+        rng = np.random.default_rng(1)
+        walk, _ = make_walk(1500, noise_m_s2=0.3, random_state=8)
+        rest = np.tile([0.0, 0.0, 9.81], (3000, 1)) + 0.05 * rng.normal(size=(3000, 3))
+        magnitude = _magnitude(np.concatenate([walk, rest, walk]))
+        in_rest = {}
+        for on in (True, False):
+            params = GaitDetectionParams.paper().replace(landmark_consensus=on)
+            starts = detect_cycle_starts(magnitude, FS_HZ, params)
+            in_rest[on] = int(np.sum((starts > 1500 + 50) & (starts < 4500 - 50)))
+        assert in_rest[True] <= in_rest[False]
+
 
 class TestMatchCycleStarts:
     def test_perfect_and_offset(self):
@@ -202,10 +250,11 @@ simulate = pytest.importorskip("gaitcnn.simulate")
 class TestGggdVersusBaselineOnSimulator:
     """Small version of experiments/cycle_detection_eval.py on the package simulator.
 
-    Seeds 40-49 were not used while choosing the GGGD deviations (seeds 0-39 were), so the
-    comparison is held out. Issue 3 requires GGGD to be at least as good as the peak baseline
-    on every setting (matched +-0.1 s, cycles within 15%, missed strides, spurious) and better
-    on noisy ones.
+    The pocket deviations (landmark consensus, gap filling, period checks) were tuned on seeds
+    0-19 and diagnosed on seeds 20-39 and 80-119; seeds 40-79 (here 40-49, 60-s walks) were
+    only used to confirm. Issue 3 requires GGGD to be at least as good as the peak baseline
+    on every setting (matched +-0.1 s, cycle lengths, spurious; missed strides reported too)
+    and better on noisy ones.
     """
 
     SEEDS = range(40, 50)
@@ -231,36 +280,42 @@ class TestGggdVersusBaselineOnSimulator:
                     (
                         match.matched_fraction,
                         match.within_15pct,
+                        match.cycle_length_error,
                         match.missed_per_100,
                         match.spurious_fraction,
                     )
                 )
         return np.mean(metrics["gggd"], axis=0), np.mean(metrics["baseline"], axis=0)
 
-    @pytest.mark.parametrize(
-        "preset",
-        [
-            "waist",
-            pytest.param(
-                "pocket",
-                marks=pytest.mark.xfail(
-                    strict=True,
-                    reason="known shortfall: on some pocket subjects (seeds 43, 45) GGGD's "
-                    "starts jitter between peaks of a stride while the highest peak is regular",
-                ),
-            ),
-        ],
-    )
-    @pytest.mark.parametrize(("noise_m_s2", "drift"), [(0.0, 0.0), (0.5, 0.1)])
+    @pytest.mark.parametrize("preset", ["waist", "pocket"])
+    @pytest.mark.parametrize("drift", [0.0, 0.1])
+    @pytest.mark.parametrize("noise_m_s2", [0.0, 0.25, 0.5])
     def test_gggd_at_least_as_good_as_baseline(self, preset, noise_m_s2, drift):
         gggd, baseline = self._metrics(preset, noise_m_s2, drift, self.SEEDS)
-        matched, within, missed, spurious = 0, 1, 2, 3
+        matched, within, length_error, missed, spurious = range(5)
         detail = (preset, noise_m_s2, drift, np.round(gggd, 3), np.round(baseline, 3))
-        assert gggd[matched] >= baseline[matched] - 0.005, detail
-        assert gggd[within] >= baseline[within] - 0.005, detail
-        assert gggd[missed] <= baseline[missed] + 0.5, detail
-        assert gggd[spurious] <= baseline[spurious] + 0.005, detail
+        assert gggd[matched] >= baseline[matched], detail
+        assert gggd[within] >= baseline[within], detail
+        assert gggd[length_error] <= baseline[length_error], detail
+        assert gggd[missed] <= baseline[missed], detail
+        assert gggd[spurious] <= baseline[spurious], detail
+        # Margins measured on these seeds: +3 to +15 points matched, +7 to +15 within 15%,
+        # +4 to +16 spurious, +0.9 to +8 points median cycle-length error.
+        assert gggd[matched] >= 0.95 and gggd[spurious] <= 0.03, detail
         if noise_m_s2 > 0:
-            assert gggd[matched] >= baseline[matched] + 0.01, detail
-            assert gggd[within] >= baseline[within] + 0.01, detail
-            assert gggd[spurious] <= baseline[spurious] - 0.01, detail
+            assert gggd[matched] >= baseline[matched] + 0.03, detail
+            assert gggd[within] >= baseline[within] + 0.03, detail
+            assert gggd[spurious] <= baseline[spurious] - 0.03, detail
+
+    def test_paper_rule_without_consensus_still_runs(self):
+        # The deviations are switchable: the PAPER_SPEC path alone is still a working detector.
+        walk = simulate.simulate_walk(60.0, preset="waist", seed=40)
+        rate_hz = 1.0 / float(np.median(np.diff(walk.timestamps_s)))
+        magnitude = _magnitude(walk.acc)
+        params = GaitDetectionParams.paper().replace(
+            landmark_consensus=False, gap_fill_min_correlation=None
+        )
+        detected = detect_cycle_starts(magnitude, rate_hz, params)
+        true = np.asarray(walk.cycle_starts_s) * rate_hz
+        match = match_cycle_starts(detected, true, rate_hz, n_samples=magnitude.size)
+        assert match.within_15pct >= 0.8
