@@ -10,7 +10,8 @@ PYTEST_ARGS ?= -n 2
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 .PHONY: help install test test-all lint format ci bench reproduce-table1 reproduce-figure6 \
-	reproduce-table2 reproduce-figure7 reproduce-figure8 reproduce-figure9 reproduce-all clean
+	reproduce-table2 reproduce-figure7 reproduce-figure8 reproduce-figure9 reproduce-comparison \
+	reproduce-all clean
 # The drivers share stored runs and must not train the same run twice at once.
 .NOTPARALLEL:
 
@@ -20,10 +21,10 @@ help:  ## list the targets
 $(STAMP): setup.py constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev,peers]"
 	@touch $(STAMP)
 
-install: $(STAMP)  ## create .venv and install gaitcnn with the dev tools
+install: $(STAMP)  ## create .venv and install gaitcnn with the dev tools and the MiniRocket peer
 
 test: $(STAMP)  ## fast test suite (not slow/gpu/realdata); exit code 5 (no tests) is a failure
 	@$(PY) -m pytest -m "not slow and not gpu and not realdata" $(PYTEST_ARGS); rc=$$?; \
@@ -65,8 +66,14 @@ reproduce-figure8: $(STAMP)  ## Figure 8: labeling accuracy vs N probe images (M
 reproduce-figure9: $(STAMP)  ## Figure 9: N_conv and fl1 width sweeps
 	$(PY) -m experiments.figure_9 $(LABEL_ARGS) --out $(OUT)/figure9
 
+reproduce-comparison: $(STAMP)  ## paper preset vs improved preset vs MiniRocket, K = 100 and 744 (QUICK=1 tiny)
+	$(PY) -m experiments.comparison $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(QUICK),--quick) --out $(OUT)/comparison$(if $(QUICK),-quick)
+
 reproduce-all: reproduce-table1 reproduce-figure6 reproduce-table2 reproduce-figure7 reproduce-figure8 reproduce-figure9  ## every table and figure, then $(OUT)/REPORT.md
 	$(PY) -m experiments.report --results $(OUT)
+
+ablation: $(STAMP)  ## paper -> improved preset ablation (simulated; QUICK=1 tiny) -> $(OUT)/ablation
+	$(PY) -m experiments.ablation $(if $(QUICK),--quick) --out $(OUT)/ablation$(if $(QUICK),-quick)
 
 clean:  ## remove caches and results (not the venv)
 	rm -rf results .pytest_cache .ruff_cache

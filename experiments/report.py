@@ -22,6 +22,13 @@ SECTIONS = (
     ("figure7", "Figure 7: accuracy vs number of subjects K", (), ("figure7.png", "figure7.csv")),
     ("figure8", "Figure 8: accuracy vs probe images N", (), ("figure8.png", "figure8.csv")),
     ("figure9", "Figure 9: N_conv and fl1 sweeps", (), ("figure9.png", "figure9.csv")),
+    (
+        "comparison",
+        "Beyond the paper: paper preset vs improved preset vs MiniRocket",
+        ("comparison.md",),
+        ("comparison.png",),
+    ),
+    ("ablation", "Ablation of the improved preset", ("ablation.md",), ()),
 )
 TAG = re.compile(r"#\s*(Paper deviation|Reconstruction):\s*(.*)")
 DOC_TAG = re.compile(r"^\s*(Paper deviation|Reconstruction):\s*(.*)")
@@ -135,7 +142,7 @@ def build_report(results_dir: Path) -> str:
             r = json.loads(path.read_text())
             parts.append(
                 f"| {path.parent.name} | {r['method']} | {r['data']} | {r['n_subjects']} | "
-                f"{r['epochs']} | {100 * r['accuracy']:.1f} | {100 * r['top5']:.1f} | "
+                f"{r.get('epochs', '-')} | {100 * r['accuracy']:.1f} | {100 * r['top5']:.1f} | "
                 f"{r['n_probe_sequences']} ({r['n_probe_sequences_without_images']}) | "
                 f"{r['wall_time_s']:.0f} | {r['peak_memory']['self_mb']:.0f} |"
             )

@@ -327,3 +327,60 @@ class TestWorkers:
             genuine = np.array([int(c) for c in m["1"]["genuine"]])
             correct = np.array([int(c) for c in m["1"]["correct"]])
             np.testing.assert_array_equal((scores > 0.5).astype(int) == genuine, correct == 1)
+
+
+# ---- improved preset: dense images ---------------------------------------------------------
+
+
+def dense_metadata(step=25, n_subjects=4, n_images=(700, 500)):
+    """Like :func:`fake_metadata` but with an image every ``step`` samples (dense starts)."""
+    subject_ids, sessions, rec, starts = [], [], [], []
+    n_rec = 0
+    for s in range(1, n_subjects + 1):
+        for day, n in zip(("day1", "day2"), n_images, strict=True):
+            subject_ids += [s] * n
+            sessions += [day] * n
+            rec += [n_rec] * n
+            starts += list(step * np.arange(n))
+            n_rec += 1
+    return np.array(subject_ids), np.array(sessions, dtype=object), np.array(rec), np.array(starts)
+
+
+class TestImprovedPreset:
+    def test_paper_config_keys_and_hash_unchanged(self):
+        paper = AuthConfig.from_preset("paper")
+        assert paper == AuthConfig()
+        # fields added for the presets are left out of the paper's dict (stored records stay
+        # valid)
+        assert not {"network", "segmentation", "preset"} & set(paper.to_dict())
+        # the ablation adopted no change for authentication: same settings, same classifiers
+        improved = AuthConfig.from_preset("improved")
+        assert improved.preset == "improved" and improved.network == "paper_cnn"
+        assert improved.classifier_hash() == paper.classifier_hash()
+        dense = AuthConfig(segmentation="dense", network="compact_cnn")
+        assert dense.classifier_hash() != paper.classifier_hash()
+        prep = dense.prepare_params()
+        assert prep.segmentation == "dense" and prep.dense_step == 25 and prep.edge == "pad"
+        assert paper.prepare_params().segmentation == "gggd"
+
+    @pytest.mark.parametrize("rep", [0, 1])
+    def test_dense_split_is_leakage_free(self, rep):
+        sid, sess, rec, starts = dense_metadata()
+        config = AuthConfig(segmentation="dense", methods=("ae_gdi_cnn",))
+        split = auth.make_split(sid, sess, rec, starts, 2, rep, config)
+        gb, ga = config.guard_before, config.guard_after
+        training = np.concatenate([split.train_idx, split.val_idx])
+        assert split.same_idx is not None and split.train_idx.size > 0
+        # consecutive dense images overlap by far more than the guard, yet no probe image
+        # shares a sample with any training or validation image
+        assert not spans_overlap(training, split.same_idx, rec, starts, gb, ga).any()
+        assert not spans_overlap(split.val_idx, split.train_idx, rec, starts, gb, ga).any()
+        assert set(sess[split.diff_idx]) == {"day2"}
+        assert set(sess[training]) == {"day1"}
+        assert not np.intersect1d(training, split.same_idx).size
+
+    def test_help_shows_the_preset(self):
+        from click.testing import CliRunner
+
+        result = CliRunner().invoke(auth.authenticate_command, ["--help"])
+        assert result.exit_code == 0 and "--preset [paper|improved]" in result.output

@@ -20,16 +20,22 @@ def results(tmp_path_factory):
     # `python -m pytest` (the Makefile) puts the repo on sys.path; plain `pytest` does not.
     if str(REPO) not in sys.path:
         sys.path.insert(0, str(REPO))
-    from experiments import figure_7, figure_8, figure_9, report, table_2
+    pytest.importorskip("aeon")  # Table 2 and Figure 7 have a MiniRocket row
+    from experiments import comparison, figure_7, figure_8, figure_9, report, table_2
 
     tmp = tmp_path_factory.mktemp("experiments")
     res = tmp / "results"
     common = ["--quick", "--cache-dir", str(tmp / "cache"), "--runs-dir", str(tmp / "runs")]
     common += ["--workers", "1"]
-    table_2.main([*common, "--out", str(res / "table2"), "--methods", "method3", "proposed"])
+    table_2.main(
+        [*common, "--out", str(res / "table2"), "--methods", "method3", "proposed", "minirocket"]
+    )
     figure_8.main([*common, "--out", str(res / "figure8")])
     figure_7.main([*common, "--out", str(res / "figure7")])
     figure_9.main([*common, "--out", str(res / "figure9")])
+    comparison.main(
+        ["--quick", "--cache-dir", str(tmp / "cache"), "--out", str(res / "comparison")]
+    )
     report.main(["--results", str(res)])
     return tmp
 
@@ -42,8 +48,10 @@ def _rows(path):
 def test_table2_outputs(results):
     res = results / "results"
     rows = _rows(res / "table2" / "table2.csv")
-    assert [r["method"] for r in rows] == ["method3", "proposed"]
+    assert [r["method"] for r in rows] == ["method3", "proposed", "minirocket"]
     assert rows[0]["paper_proposed_minus_this_points"] == "8.7"
+    assert rows[2]["paper_proposed_minus_this_points"] == ""  # not in the paper
+    assert float(rows[2]["wall_time_s"]) > 0 and int(rows[2]["params"]) > 0
     proposed = json.loads((results / "runs").glob("proposed-K6-*").__next__().joinpath(
         "results.json").read_text())  # fmt: skip
     assert float(rows[1]["accuracy"]) == pytest.approx(proposed["accuracy"], abs=1e-4)
@@ -63,7 +71,8 @@ def test_runs_are_shared(results):
 
 def test_figures(results):
     res = results / "results"
-    assert len(_rows(res / "figure7" / "figure7.csv")) == 4
+    fig7 = _rows(res / "figure7" / "figure7.csv")
+    assert len(fig7) == 6 and {r["method"] for r in fig7} == {"method3", "proposed", "minirocket"}
     assert len(_rows(res / "figure8" / "figure8.csv")) == 2 * 6
     assert {r["sweep"] for r in _rows(res / "figure9" / "figure9.csv")} == {"n_conv", "fl1_units"}
     for name in ("figure7/figure7.png", "figure8/figure8.png", "figure9/figure9.png"):
@@ -76,3 +85,29 @@ def test_report(results):
     assert "Table 2: gait labeling" in text
     assert "Reconstruction" in text
     assert "_Not run (no `table1/` folder)._" in text
+
+
+def test_comparison(results):
+    res = results / "results" / "comparison"
+    rows = _rows(res / "comparison.csv")
+    assert [r["method"] for r in rows] == ["paper", "improved", "minirocket"]
+    assert {r["K"] for r in rows} == {"4"}
+    for row in rows:  # every row is a finished run of the public command, in its own process
+        run = json.loads((Path(row["run_dir"]) / "results.json").read_text())
+        assert float(row["accuracy"]) == pytest.approx(run["accuracy"], abs=1e-4)
+        assert int(row["peak_rss_mb"]) > 50 and float(row["model_mb"]) > 0
+        assert float(row["wall_time_s"]) > 0
+    assert (
+        json.loads((Path(rows[1]["run_dir"]) / "config.json").read_text())["labeling"]["preset"]
+        == "improved"
+    )
+    assert (res / "comparison.png").stat().st_size > 1000
+    text = (results / "results" / "REPORT.md").read_text()
+    assert "Beyond the paper: paper preset vs improved preset vs MiniRocket" in text
+    assert "![Beyond the paper" in text and "comparison/comparison.png" in text
+    # a second run reuses the finished processes instead of training again
+    from experiments import comparison
+
+    before = (Path(rows[0]["run_dir"]) / "results.json").stat().st_mtime_ns
+    comparison.main(["--quick", "--cache-dir", str(results / "cache"), "--out", str(res)])
+    assert (Path(rows[0]["run_dir"]) / "results.json").stat().st_mtime_ns == before

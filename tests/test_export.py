@@ -187,3 +187,26 @@ def test_export_run(tmp_path, images):
         export_run(tmp_path / "run", tmp_path / "export", fmt="keras")
     with pytest.raises(FileNotFoundError):
         export_run(tmp_path / "nothing", tmp_path / "export2")
+
+
+class TestCompactCnnExport:
+    """The improved preset's network trains one step and round-trips through TFLite."""
+
+    def test_compact_cnn_trains_one_step_and_exports_to_tflite(self, tmp_path):
+        from gaitcnn.models import build_compact_cnn
+
+        set_seeds(0)
+        config = TrainConfig(epochs=1, batch_size=4, lr_schedule="cosine", label_smoothing=0.1)
+        model = build_compact_cnn((32, 64, 2), N_CLASSES, conv_filters=(4, 8), seed=0)
+        compile_model(model, config, steps_per_epoch=1)
+        rng = np.random.default_rng(0)
+        x = rng.random((4, 32, 64, 2), dtype=np.float32)
+        y = np.array([0, 1, 2, 0])
+        before = [w.copy() for w in model.get_weights()]
+        model.fit(x, y, batch_size=4, epochs=1, verbose=0)
+        after = model.get_weights()
+        assert any(not np.array_equal(a, b) for a, b in zip(before, after, strict=True))
+        paths = export_model(model, tmp_path / "export", formats=("keras", "tflite"))
+        expected = model.predict(x, verbose=0)  # inference mode: batch-norm moving statistics
+        np.testing.assert_allclose(load_tflite(paths["tflite"])(x), expected, atol=1e-5)
+        np.testing.assert_allclose(load_model(paths["keras"]).predict(x, verbose=0), expected)

@@ -195,3 +195,42 @@ class TestImagesBehaviour:
         same = np.abs(images[1:] - images[:-1]).mean()
         shifted = np.abs(ae_gdi(acc, starts[1:-1] + 13) - images[1:-1]).mean()
         assert same < 0.5 * shifted
+
+
+class TestDenseStartsAndMagnitude:
+    def test_dense_starts_pad_and_strict(self):
+        from gaitcnn.images import dense_starts
+
+        np.testing.assert_array_equal(dense_starts(100, 10), [0, 10, 20, 30])
+        np.testing.assert_array_equal(dense_starts(100, 10, edge="strict"), [])
+        np.testing.assert_array_equal(dense_starts(200, 50, edge="strict"), [32, 82])
+        assert dense_starts(63, 1).size == 0  # shorter than one image
+        with pytest.raises(ValueError, match="step_samples"):
+            dense_starts(100, 0)
+
+    def test_every_dense_start_is_valid(self):
+        from gaitcnn.images import dense_starts, valid_start_mask
+
+        for edge in ("pad", "strict"):
+            starts = dense_starts(300, 7, edge=edge)
+            assert valid_start_mask(starts, 300, edge=edge).all()
+            assert not valid_start_mask([starts[-1] + 7], 300, edge=edge).any()
+
+    def test_magnitude_image_is_a_delay_image_of_the_norm(self):
+        from gaitcnn.images import magnitude_image
+
+        rng = np.random.default_rng(0)
+        series = rng.normal(size=(200, 3))
+        norm = np.linalg.norm(series, axis=1)
+        images = magnitude_image(series, [40, 50], width=64, height=32, offset=1.0, scale=2.0)
+        assert images.shape == (2, 32, 64) and images.dtype == np.float32
+        np.testing.assert_allclose(images[1, 5, 7], (norm[50 + 5 + 7] - 1.0) / 2.0, rtol=1e-6)
+        # rotation-invariant like the AE-GDI
+        q, _ = np.linalg.qr(rng.normal(size=(3, 3)))
+        rotated = magnitude_image(series @ q.T, [40, 50], offset=1.0, scale=2.0)
+        np.testing.assert_allclose(rotated, images, atol=1e-5)
+        # "pad": samples past the end read as 0 after normalisation
+        tail = magnitude_image(series, [200 - 64], edge="pad")
+        assert tail[0, 31, 63] == 0.0
+        with pytest.raises(ValueError, match="margin"):
+            magnitude_image(series, [0], edge="strict")

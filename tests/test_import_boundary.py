@@ -16,6 +16,7 @@ NUMPY_ONLY = [
     "gaitcnn.simulate",
     "gaitcnn.plots",
     "gaitcnn.cli",
+    "gaitcnn.peers.minirocket",  # aeon/numba/sklearn are imported lazily too (tests/test_peers.py)
 ]
 
 

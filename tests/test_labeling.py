@@ -159,3 +159,104 @@ class TestLabelingEndToEnd:
         assert "exceeds" in res["notes"][0]
         assert res["data"] == str(root.resolve())
         assert res["model_hparams"]["fl1_units"] == 16
+
+
+# ---- presets (beyond the paper) ---------------------------------------------------------------
+
+#: LabelingParams.to_dict() keys of the paper preset, before the presets existed: stored run
+#: keys (experiments.table_2) stay valid.
+PAPER_PARAM_KEYS = {
+    "n_subjects", "method", "subset", "sensor", "epochs", "seed", "edge", "model_hparams",
+    "batch_size",
+}  # fmt: skip
+
+
+class TestContractPresets:
+    def test_paper_preset_is_the_default_and_keeps_its_keys(self):
+        paper = LabelingParams.from_preset("paper")
+        assert paper == LabelingParams()
+        assert set(paper.to_dict()) == PAPER_PARAM_KEYS
+        prep = paper.prepare_params()
+        assert (prep.segmentation, prep.edge, paper.model_name) == ("gggd", "strict", "paper_cnn")
+
+    def test_improved_preset_fields(self):
+        from gaitcnn.labeling import IMPROVED_LABELING
+
+        improved = LabelingParams.from_preset("improved", n_subjects=10)
+        assert improved.preset == "improved" and improved.n_subjects == 10
+        for key, value in IMPROVED_LABELING.items():
+            assert getattr(improved, key) == value
+        prep = improved.prepare_params()
+        assert prep.segmentation == "dense" and prep.edge == "pad"
+        assert prep.dense_step == IMPROVED_LABELING["dense_step"]
+        assert improved.model_name == "compact_cnn"
+        assert improved.to_dict()["preset"] == "improved"
+        # explicit values win over the preset
+        assert LabelingParams.from_preset("improved", epochs=3).epochs == 3
+
+    def test_channel_and_width_overrides_reach_the_images(self):
+        norms = ("acc", "gyr", "acc_mag", "gyr_mag")
+        assert LabelingParams(channels=norms).prepare_params().image_shape == (32, 64, 4)
+        wide = LabelingParams.from_preset("improved", width=128).prepare_params()
+        assert wide.image_shape == (32, 128, 4) and wide.segmentation == "dense"
+
+    def test_bad_values(self):
+        with pytest.raises(ValueError, match="preset"):
+            LabelingParams.from_preset("best")
+        with pytest.raises(ValueError, match="fusion"):
+            LabelingParams(fusion="vote")
+        with pytest.raises(ValueError, match="model"):
+            LabelingParams(model="resnet")
+
+    def test_mean_log_proba_fusion(self):
+        proba = np.array([[0.9, 0.1], [0.01, 0.99], [0.6, 0.4]])
+        seq = np.array(["a", "a", "a"], dtype=object)
+        mean, _ = sequence_decisions(proba, seq, ["a"])
+        log, _ = sequence_decisions(proba, seq, ["a"], fusion="mean_log_proba")
+        geometric = np.exp(np.log(proba).mean(axis=0))
+        np.testing.assert_allclose(log[0], geometric / geometric.sum())
+        assert np.argmax(mean[0]) == 0 and np.argmax(log[0]) == 1  # a confident image dominates
+        with pytest.raises(ValueError, match="fusion"):
+            sequence_decisions(proba, seq, ["a"], fusion="vote")
+
+    def test_help_shows_the_preset(self):
+        from click.testing import CliRunner
+
+        from gaitcnn.labeling import labeling_command
+
+        result = CliRunner().invoke(labeling_command, ["--help"])
+        assert result.exit_code == 0
+        assert "--preset [paper|improved]" in result.output
+
+
+@pytest.mark.tf
+def test_improved_preset_end_to_end(small_run):
+    """``--preset improved`` on the 6-subject simulated set, one epoch of a tiny compact CNN."""
+    from click.testing import CliRunner
+
+    from gaitcnn.labeling import labeling_command
+
+    tmp, _ = small_run
+    root = next((tmp / "cache").glob("simulated-ouisir-n6-seed0"))
+    out = tmp / "improved"
+    result = CliRunner().invoke(
+        labeling_command,
+        [
+            "--preset", "improved", "--subjects", "4", "--data-root", str(root),
+            "--epochs", "1", "--out", str(out), "--cache-dir", str(tmp / "cache"),
+            "--verbose", "0", "--set", "conv_filters=[4,8]",
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    res = json.loads((out / "results.json").read_text())
+    assert res["preset"] == "improved" and res["model"] == "compact_cnn"
+    assert res["fusion"] == "mean_proba"  # the log-probability fusion was not adopted
+    assert set(res["accuracy_by_fusion"]) == {"mean_proba", "mean_log_proba"}
+    assert res["accuracy"] == res["accuracy_by_fusion"]["mean_proba"]
+    # dense images: many per walk, none of the probe sequences without images
+    assert res["mean_images_per_probe_sequence"] > 10
+    assert res["n_probe_sequences_without_images"] == 0
+    config = json.loads((out / "config.json").read_text())
+    assert config["prepare"]["segmentation"] == "dense"
+    assert config["train"]["lr_schedule"] == "cosine"
+    assert config["labeling"]["preset"] == "improved"

@@ -110,3 +110,75 @@ def test_half_written_simulation_of_a_dead_process_is_removed(tmp_path):
     (stale / "junk.csv").write_text("rows: 1\n")
     root = ensure_simulated("ouisir", cache_dir=tmp_path, n_subjects=2)
     assert (root / ".complete").exists() and not stale.exists()
+
+
+# ---- dense segmentation (improved preset) ---------------------------------------------------
+
+#: The keys of ``PrepareParams.to_dict()`` before the dense segmentation was added. The paper
+#: preset's dict (hence its cache hash and file name) must keep exactly these keys. (The
+#: values of ``detection`` follow the cycle detector, so the hash itself is not frozen here.)
+PAPER_KEYS = {
+    "dataset", "representation", "segmentation", "channels", "width", "height", "edge",
+    "rate_hz", "max_gap_s", "detection", "subset", "sensor",
+}  # fmt: skip
+
+
+def test_paper_preset_cache_hashes_unchanged():
+    import dataclasses
+    import json
+
+    from gaitcnn.cache import params_hash
+
+    cases = [
+        PrepareParams.paper("ouisir"),
+        PrepareParams.paper("mcgill"),
+        PrepareParams.paper("ouisir", representation="gdi"),
+        PrepareParams.paper("ouisir", segmentation="overlap", edge="pad"),
+    ]
+    for params in cases:
+        old_style = json.loads(json.dumps(dataclasses.asdict(params)))
+        old_style = {k: v for k, v in old_style.items() if k in PAPER_KEYS}
+        assert set(params.to_dict()) == PAPER_KEYS
+        assert params_hash(params.to_dict()) == params_hash(old_style)
+    improved = PrepareParams.improved("ouisir")
+    assert improved.to_dict()["dense_step"] == 4
+    # dense images do not depend on the cycle detector: its parameters are not hashed
+    assert improved.to_dict()["detection"] == {}
+
+
+def test_dense_params_validation():
+    with pytest.raises(ValueError, match="dense_step"):
+        PrepareParams(dataset="ouisir", segmentation="dense")
+    with pytest.raises(ValueError, match="dense_step"):
+        PrepareParams(dataset="ouisir", dense_step=4)
+    with pytest.raises(ValueError, match="ae_gdi"):
+        PrepareParams(dataset="ouisir", representation="gdi", channels=("acc", "acc_mag"))
+    p = PrepareParams.improved("ouisir", channels=("acc", "gyr", "acc_mag", "gyr_mag"))
+    assert p.image_shape == (32, 64, 4)
+
+
+def test_dense_images_positions_and_shapes(mcgill_root):
+    from gaitcnn.images import ae_gdi, magnitude_image
+    from gaitcnn.io import load_mcgill
+    from gaitcnn.resample import resample_recording
+
+    rec = load_mcgill(mcgill_root)[0]
+    params = PrepareParams.improved("mcgill", dense_step=10, channels=("acc", "acc_mag"))
+    out = images_for_recording(rec, params)
+    segments = resample_recording(rec, rate_hz=params.rate_hz, max_gap_s=params.max_gap_s)
+    assert len(out) == len(segments)
+    for (info, images, starts), segment in zip(out, segments, strict=True):
+        n = info["n_timepoints"]
+        # every 10th sample from 0 while the 64 columns fit ("pad" edge), nothing skipped
+        np.testing.assert_array_equal(starts, np.arange(0, n - 64 + 1, 10))
+        assert info["n_skipped"] == 0
+        assert images.shape == (len(starts), 32, 64, 2)
+        np.testing.assert_array_equal(images[:, :, :, 0], ae_gdi(segment.acc, starts, edge="pad"))
+        np.testing.assert_allclose(
+            images[:3, :, :, 1],
+            magnitude_image(segment.acc, starts[:3], offset=9.80665, scale=9.80665, edge="pad"),
+        )
+    # a strict dense segmentation keeps the full margins
+    strict = PrepareParams.improved("mcgill", dense_step=10, edge="strict")
+    (_info, _images, starts), *_ = images_for_recording(rec, strict)
+    assert starts[0] == 32 and starts[-1] <= out[0][0]["n_timepoints"] - 96

@@ -6,8 +6,9 @@ Experiments are data (STYLE 1.5): the drivers in ``experiments/`` only wire thes
 
 from __future__ import annotations
 
-#: Table 2 rows, in the paper's order, then our ablation (keys of gaitcnn.labeling.METHODS).
-TABLE2_METHODS = ("method1", "method2", "method3", "proposed", "inception")
+#: Table 2 rows, in the paper's order, then our ablation (keys of gaitcnn.labeling.METHODS)
+#: and the MiniRocket peer (gaitcnn.labeling.PEER_METHODS; needs the `peers` extra).
+TABLE2_METHODS = ("method1", "method2", "method3", "proposed", "inception", "minirocket")
 
 #: Paper Table 2 numbers that survive [P]: the proposed method's margin over each baseline at
 #: K = 744, in accuracy points. The absolute accuracies were lost with the table.
@@ -23,7 +24,7 @@ FULL = {
     "seed": 0,
     "tiny_models": False,  # the paper-sized networks
     "figure7_k": (100, 200, 300, 400, 500, 600, 744),  # [P] Figure 7 x-axis
-    "figure7_methods": ("method3", "proposed"),  # [P]
+    "figure7_methods": ("method3", "proposed", "minirocket"),  # [P] + the MiniRocket peer
     "figure8_methods": ("method3", "proposed"),  # [P]
     "figure8_k": 744,
     "figure9_k": 744,
@@ -40,7 +41,7 @@ QUICK = {
     "seed": 0,
     "tiny_models": True,  # gaitcnn.models.TEST_HPARAMS of each builder
     "figure7_k": (3, 6),
-    "figure7_methods": ("method3", "proposed"),
+    "figure7_methods": ("method3", "proposed", "minirocket"),
     "figure8_methods": ("method3", "proposed"),
     "figure8_k": 6,
     "figure9_k": 6,

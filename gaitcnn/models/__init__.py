@@ -12,19 +12,22 @@ from collections.abc import Callable
 import keras
 
 from gaitcnn.constants import IMAGE_HEIGHT, IMAGE_WIDTH
-from gaitcnn.models import inception, paper_cnn, tcnn
+from gaitcnn.models import compact_cnn, inception, paper_cnn, tcnn
 from gaitcnn.models._blocks import InceptionFilters, conv_relu, inception_block
 from gaitcnn.models._flops import count_flops, count_params
+from gaitcnn.models.compact_cnn import COMPACT_CNN_HPARAMS, build_compact_cnn
 from gaitcnn.models.inception import INCEPTION_STAGES, build_inception
 from gaitcnn.models.paper_cnn import PAPER_CNN_HPARAMS, build_paper_cnn
 from gaitcnn.models.tcnn import build_tcnn
 
 __all__ = [
+    "COMPACT_CNN_HPARAMS",
     "INCEPTION_STAGES",
     "MODEL_BUILDERS",
     "PAPER_CNN_HPARAMS",
     "TEST_HPARAMS",
     "InceptionFilters",
+    "build_compact_cnn",
     "build_inception",
     "build_model",
     "build_paper_cnn",
@@ -42,6 +45,8 @@ MODEL_BUILDERS: dict[str, Callable[..., keras.Model]] = {
     "paper_cnn": build_paper_cnn,
     "tcnn": build_tcnn,
     "inception": build_inception,
+    # Beyond the paper: the improved preset's network.
+    "compact_cnn": build_compact_cnn,
 }
 
 #: Tiny test configuration of every registered builder (keyword arguments, ``input_shape`` and
@@ -50,6 +55,7 @@ TEST_HPARAMS: dict[str, dict] = {
     "paper_cnn": paper_cnn.TEST_HPARAMS,
     "tcnn": tcnn.TEST_HPARAMS,
     "inception": inception.TEST_HPARAMS,
+    "compact_cnn": compact_cnn.TEST_HPARAMS,
 }
 
 
