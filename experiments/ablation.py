@@ -91,6 +91,22 @@ ROWS: tuple[Row, ...] = (
         "The AE-GDI is scale-invariant; the norms keep the size of the movement and are "
         "orientation-free.",
     ),
+    Row(
+        "raw_windows",
+        "+ raw-signal windows (ax..gz, |a|, |w| over 1.28 s) and a 1-D CNN instead of "
+        "AE-GDIs (30 epochs)",
+        {
+            **_SCHEDULE,
+            "representation": "raw",
+            "model": "raw_cnn",
+            "channels": ("acc", "gyr", "acc_mag", "gyr_mag"),
+            "epochs": 30,
+        },
+        {},
+        "AE-GDIs are invariant to rotation and scale by design, so they discard the sensor "
+        "axes' own signals; for a sensor worn in one fixed place (a belt, like OU-ISIR's IMU) "
+        "those identify the walker. The 1-D CNN reads the axes and the norms directly.",
+    ),
 )
 
 #: Candidate rows: one change on top of the `schedule` row, not adopted.
@@ -211,9 +227,18 @@ FULL = Plan(
             "norm_channels",
             "wide",
             "step8",
+            "raw_windows",
         ),
-        "k744": ("paper", "schedule", "norm_channels", "fusion"),
-        "hard_k100": ("paper", "dense", "compact", "schedule", "fusion", "norm_channels"),
+        "k744": ("paper", "schedule", "norm_channels", "fusion", "raw_windows"),
+        "hard_k100": (
+            "paper",
+            "dense",
+            "compact",
+            "schedule",
+            "fusion",
+            "norm_channels",
+            "raw_windows",
+        ),
     },
     # Time budget: candidates that did not gain on their first seed are not repeated.
     row_seeds={

@@ -138,8 +138,10 @@ class PrepareParams:
         bad = set(self.channels) - set(CHANNELS)
         if not self.channels or bad or len(set(self.channels)) != len(self.channels):
             raise ValueError(f"channels must be distinct names of {CHANNELS}, got {self.channels}")
-        if self.representation != "ae_gdi" and {"acc_mag", "gyr_mag"} & set(self.channels):
-            raise ValueError("the norm channels (acc_mag, gyr_mag) need representation='ae_gdi'")
+        if self.representation == "gdi" and {"acc_mag", "gyr_mag"} & set(self.channels):
+            raise ValueError(
+                "the norm channels (acc_mag, gyr_mag) need representation='ae_gdi' or 'raw'"
+            )
         if self.segmentation == "dense":
             # Dense starts ignore the cycle detector: keep its parameters out of the cache
             # hash, so detector changes do not invalidate dense caches.
@@ -179,8 +181,9 @@ class PrepareParams:
     @property
     def image_shape(self) -> tuple[int, int, int]:
         """Shape of one cached image, ``(height, width, n_channels)``."""
-        if self.representation == "raw":
-            return (1, self.width, 3 * len(self.channels))
+        if self.representation == "raw":  # 3 axes per sensor, 1 column per norm
+            n = sum(1 if c in _MAGNITUDE_NORMALISATION else 3 for c in self.channels)
+            return (1, self.width, n)
         return (self.height, self.width, len(self.channels))
 
     def to_dict(self) -> dict:
@@ -315,7 +318,15 @@ def images_for_recording(recording: Recording, params: PrepareParams) -> list[tu
         )
         series = [segment.gyr if c.startswith("gyr") else segment.acc for c in params.channels]
         if params.representation == "raw":
-            stacked = np.hstack(series)  # (n, 3 * n_sensors)
+            # axes as they are, norms (acc_mag, gyr_mag) as one column each, unscaled
+            stacked = np.hstack(
+                [
+                    np.linalg.norm(s, axis=1, keepdims=True)
+                    if name in _MAGNITUDE_NORMALISATION
+                    else s
+                    for name, s in zip(params.channels, series, strict=True)
+                ]
+            )  # (n, n_columns)
             cols = starts[:, None] + np.arange(params.width)[None, :]
             images = stacked[cols][:, None, :, :].astype(np.float32)
         else:

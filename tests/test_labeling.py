@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -189,7 +190,8 @@ class TestContractPresets:
         prep = improved.prepare_params()
         assert prep.segmentation == "dense" and prep.edge == "pad"
         assert prep.dense_step == IMPROVED_LABELING["dense_step"]
-        assert improved.model_name == "compact_cnn"
+        assert improved.model_name == "raw_cnn" and prep.representation == "raw"
+        assert prep.image_shape == (1, 64, 8)  # ax ay az gx gy gz |a| |w|
         assert improved.to_dict()["preset"] == "improved"
         # explicit values win over the preset
         assert LabelingParams.from_preset("improved", epochs=3).epochs == 3
@@ -198,7 +200,9 @@ class TestContractPresets:
         norms = ("acc", "gyr", "acc_mag", "gyr_mag")
         assert LabelingParams(channels=norms).prepare_params().image_shape == (32, 64, 4)
         wide = LabelingParams.from_preset("improved", width=128).prepare_params()
-        assert wide.image_shape == (32, 128, 4) and wide.segmentation == "dense"
+        assert wide.image_shape == (1, 128, 8) and wide.segmentation == "dense"
+        gdi_like = LabelingParams.from_preset("improved", representation="ae_gdi", width=128)
+        assert gdi_like.prepare_params().image_shape == (32, 128, 4)
 
     def test_bad_values(self):
         with pytest.raises(ValueError, match="preset"):
@@ -231,7 +235,7 @@ class TestContractPresets:
 
 @pytest.mark.tf
 def test_improved_preset_end_to_end(small_run):
-    """``--preset improved`` on the 6-subject simulated set, one epoch of a tiny compact CNN."""
+    """``--preset improved`` on the 6-subject simulated set, one epoch of a tiny raw-window CNN."""
     from click.testing import CliRunner
 
     from gaitcnn.labeling import labeling_command
@@ -244,12 +248,12 @@ def test_improved_preset_end_to_end(small_run):
         [
             "--preset", "improved", "--subjects", "4", "--data-root", str(root),
             "--epochs", "1", "--out", str(out), "--cache-dir", str(tmp / "cache"),
-            "--verbose", "0", "--set", "conv_filters=[4,8]",
+            "--verbose", "0", "--set", "filters=[4,8]",
         ],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     res = json.loads((out / "results.json").read_text())
-    assert res["preset"] == "improved" and res["model"] == "compact_cnn"
+    assert res["preset"] == "improved" and res["model"] == "raw_cnn"
     assert res["fusion"] == "mean_proba"  # the log-probability fusion was not adopted
     assert set(res["accuracy_by_fusion"]) == {"mean_proba", "mean_log_proba"}
     assert res["accuracy"] == res["accuracy_by_fusion"]["mean_proba"]
@@ -260,3 +264,20 @@ def test_improved_preset_end_to_end(small_run):
     assert config["prepare"]["segmentation"] == "dense"
     assert config["train"]["lr_schedule"] == "cosine"
     assert config["labeling"]["preset"] == "improved"
+    # the channel statistics of the training windows travel inside the model
+    import keras
+
+    from gaitcnn.cache import read_image_set
+
+    model = keras.models.load_model(out / "train" / "final.keras")
+    norm = model.get_layer("normalization")
+    images = read_image_set(Path(res["image_cache"]))
+    gallery = images.images[images.sessions == "gallery"]
+    assert gallery.shape[1:] == (1, 64, 8)
+    assert res["model_hparams"]["channel_mean"] == pytest.approx(
+        [float(v) for v in norm.mean.numpy().ravel()], rel=1e-5
+    )
+    # column 6 of a raw window is |a| of columns 0-2
+    np.testing.assert_allclose(
+        gallery[:, 0, :, 6], np.linalg.norm(gallery[:, 0, :, :3], axis=-1), rtol=1e-5
+    )

@@ -145,3 +145,23 @@ class TestRawCnn:
         predict = load_tflite(paths["tflite"])
         np.testing.assert_allclose(predict(windows), expected, atol=1e-4)
         np.testing.assert_allclose(predict(windows[:2]), expected[:2], atol=1e-4)
+
+
+def test_registry_and_cached_window_shape():
+    """The builder is found by name, and a cached raw window (1, T, C) gives the same output."""
+    from gaitcnn.models import MODEL_BUILDERS, SERIES_BUILDERS, get_builder
+    from gaitcnn.models.raw_cnn import TEST_HPARAMS, build_raw_cnn
+
+    assert get_builder("raw_cnn") is build_raw_cnn and "raw_cnn" not in MODEL_BUILDERS
+    assert set(SERIES_BUILDERS) == {"raw_cnn"} and get_builder("paper_cnn") is not None
+    with pytest.raises(ValueError, match="resnet"):
+        get_builder("resnet")
+    hp = {k: v for k, v in TEST_HPARAMS.items() if k != "input_shape"}
+    flat = build_raw_cnn((16, 8), **hp)
+    cached = build_raw_cnn((1, 16, 8), **hp)
+    x = np.random.default_rng(0).normal(size=(3, 16, 8)).astype("float32")
+    np.testing.assert_allclose(
+        cached.predict(x[:, None], verbose=0), flat.predict(x, verbose=0), atol=1e-6
+    )
+    with pytest.raises(ValueError, match="input_shape"):
+        build_raw_cnn((2, 16, 8), **hp)

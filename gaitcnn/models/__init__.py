@@ -18,6 +18,7 @@ from gaitcnn.models._flops import count_flops, count_params
 from gaitcnn.models.compact_cnn import COMPACT_CNN_HPARAMS, build_compact_cnn
 from gaitcnn.models.inception import INCEPTION_STAGES, build_inception
 from gaitcnn.models.paper_cnn import PAPER_CNN_HPARAMS, build_paper_cnn
+from gaitcnn.models.raw_cnn import RAW_CNN_HPARAMS, build_raw_cnn
 from gaitcnn.models.tcnn import build_tcnn
 
 __all__ = [
@@ -25,17 +26,21 @@ __all__ = [
     "INCEPTION_STAGES",
     "MODEL_BUILDERS",
     "PAPER_CNN_HPARAMS",
+    "RAW_CNN_HPARAMS",
+    "SERIES_BUILDERS",
     "TEST_HPARAMS",
     "InceptionFilters",
     "build_compact_cnn",
     "build_inception",
     "build_model",
     "build_paper_cnn",
+    "build_raw_cnn",
     "build_tcnn",
     "conv_relu",
     "count_flops",
     "count_params",
     "default_input_shape",
+    "get_builder",
     "inception_block",
 ]
 
@@ -48,6 +53,20 @@ MODEL_BUILDERS: dict[str, Callable[..., keras.Model]] = {
     # Beyond the paper: the improved preset's network.
     "compact_cnn": build_compact_cnn,
 }
+
+#: Beyond the paper: builders of networks that read raw signal windows ``(1, n_timepoints,
+#: n_channels)`` (``PrepareParams(representation="raw")``), not images. Kept apart from
+#: :data:`MODEL_BUILDERS`, whose contract is an image input ``(32, 64, N_l)``.
+SERIES_BUILDERS: dict[str, Callable[..., keras.Model]] = {"raw_cnn": build_raw_cnn}
+
+
+def get_builder(name: str) -> Callable[..., keras.Model]:
+    """The builder called ``name`` in :data:`MODEL_BUILDERS` or :data:`SERIES_BUILDERS`."""
+    builders = {**MODEL_BUILDERS, **SERIES_BUILDERS}
+    if name not in builders:
+        raise ValueError(f"Unknown model {name!r}; expected one of {sorted(builders)}")
+    return builders[name]
+
 
 #: Tiny test configuration of every registered builder (keyword arguments, ``input_shape`` and
 #: ``n_classes`` included), taken from each builder module's ``TEST_HPARAMS``.
