@@ -501,7 +501,7 @@ NOTES = [
     "rows `dense` and `compact` with 1 seed; no authentication on the hard McGill set (time).",
     "- The paper row's K=100 and hard cells may have run with an intermediate version of the "
     "cycle detector (it was being changed for issue 3 at the time; the other rows do not use "
-    "it). The final detector gives 38.0 % at K=100 seed 0 (`results/comparison`) and 22.9 % at "
+    "it). The final detector gives 38.0 % at K=100 seed 0 (`results/comparison`) and 22.8 % at "
     "K=744 (Table 2).",
     "- Authentication: 6 of the 20 simulated McGill subjects x 2 repetitions (12 classifiers per "
     "row; negatives from all 20 subjects), CNN only, no sd: treat differences < 3 points as "

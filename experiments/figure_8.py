@@ -46,7 +46,7 @@ def main(argv=None) -> Path:
                     "K": res["n_subjects"],
                     "N": n,
                     "accuracy": round(acc, 4),
-                    "accuracy_all_images": round(res["accuracy"], 4),
+                    "accuracy_all_images": round(res["accuracy"], 6),
                     "mean_images_per_sequence": round(res["mean_images_per_probe_sequence"], 2),
                     "run_dir": res["run_dir"],
                 }

@@ -192,8 +192,8 @@ def main(argv=None) -> Path:
                 "method": method,
                 "label": res["method_label"],
                 "K": res["n_subjects"],
-                "accuracy": round(res["accuracy"], 4),
-                "top5": round(res["top5"], 4),
+                "accuracy": round(res["accuracy"], 6),
+                "top5": round(res["top5"], 6),
                 "proposed_minus_this_points": (
                     round(ours_margin, 1) if ours_margin is not None else ""
                 ),
