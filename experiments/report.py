@@ -116,6 +116,8 @@ def build_report(results_dir: Path) -> str:
             continue
         ran.append(folder)
         parts += [f"## {title}", "", f"Data: **{_data_of(path)}**", ""]
+        if (path / "NOTE.md").exists():  # provenance written beside a copied result folder
+            parts += [(path / "NOTE.md").read_text(encoding="utf-8").strip(), ""]
         for name in tables:
             if (path / name).exists():
                 text = (path / name).read_text(encoding="utf-8")

@@ -351,8 +351,9 @@ def draw_subjects(pool, k: int, seed: int) -> np.ndarray:
 def probe_sequence_ids(recordings: list[dict], recording_index: np.ndarray) -> np.ndarray:
     """Sequence key (``"<subject>/<session>/<walk>"``) of each image.
 
-    A recording split by a long gap gives several cache segments with the same key; they are
-    one sequence (one walk) for labelling.
+    A recording split by a long gap gives segments with keys of their own (``<walk>#1``,
+    ``<walk>#2``, see :func:`gaitcnn.resample.resample_recording`), each labelled as a sequence;
+    OU-ISIR files (a fixed 100 Hz clock) are never split.
     """
     keys = np.array([r["key"] for r in recordings], dtype=object)
     return keys[np.asarray(recording_index)]

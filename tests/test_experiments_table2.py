@@ -111,3 +111,17 @@ def test_comparison(results):
     before = (Path(rows[0]["run_dir"]) / "results.json").stat().st_mtime_ns
     comparison.main(["--quick", "--cache-dir", str(results / "cache"), "--out", str(res)])
     assert (Path(rows[0]["run_dir"]) / "results.json").stat().st_mtime_ns == before
+
+
+def test_report_includes_provenance_notes(tmp_path):
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    from experiments import report
+
+    (tmp_path / "table2").mkdir()
+    (tmp_path / "table2" / "table2.md").write_text("# Table 2\n\n| a |\n|---|\n")
+    (tmp_path / "table2" / "NOTE.md").write_text("> ran with commit abc123\n")
+    text = report.build_report(tmp_path)
+    section = text.split("## Table 2: gait labeling (OU-ISIR)")[1].split("\n## ")[0]
+    assert "> ran with commit abc123" in section
+    assert "ran with commit" not in text.split("## Table 2")[0]
