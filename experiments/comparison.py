@@ -104,27 +104,14 @@ def model_size_mb(res: dict) -> float | None:
 
 
 def plot(rows: list[dict], out_png: Path, title: str) -> Path:
-    """Accuracy vs K, one line per compared method."""
-    import matplotlib
+    """Accuracy vs K, one line per compared method (:func:`experiments.figure_7.plot_lines`)."""
+    from experiments.figure_7 import plot_lines
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 4))
+    series = {}
     for label in dict.fromkeys(r["label"] for r in rows):
         pts = sorted((r["K"], r["accuracy"]) for r in rows if r["label"] == label)
-        ax.plot([p[0] for p in pts], [100 * p[1] for p in pts], marker="o", label=label)
-    ax.set_xlabel("K (subjects)")
-    ax.set_ylabel("labeling accuracy (%)")
-    ax.set_ylim(0, 100)
-    ax.grid(alpha=0.3)
-    ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    out_png.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out_png, dpi=120)
-    plt.close(fig)
-    return out_png
+        series[label] = ([p[0] for p in pts], [p[1] for p in pts])
+    return plot_lines(series, "K (subjects)", title, out_png)
 
 
 def main(argv=None) -> Path:
@@ -214,7 +201,8 @@ on a 2-core machine that other jobs shared; compare them only within this table.
     out = args.out
     write_text_atomic(out / "comparison.md", text)
     write_text_atomic(out / "comparison.csv", to_csv(rows))
-    plot(rows, out / "comparison.png", f"Labeling accuracy vs K - {data}")
+    short = "SIMULATED data" if data.startswith("SIMULATED") else "real OU-ISIR data"
+    plot(rows, out / "comparison.png", f"Labeling accuracy vs K ({short})")
     write_json_atomic(
         out / "config.json",
         {
