@@ -45,6 +45,7 @@ import click
 import numpy as np
 
 from gaitcnn.constants import TARGET_RATE_HZ
+from gaitcnn.rawwindows import raw_channels
 
 __all__ = [
     "AEON_MISSING_MESSAGE",
@@ -191,22 +192,7 @@ def signal_channels(acc: np.ndarray, gyr: np.ndarray | None = None) -> np.ndarra
     >>> signal_channels(np.zeros((5, 3)), np.ones((5, 3))).shape
     (5, 8)
     """
-    acc = np.asarray(acc, dtype=np.float64)
-    if acc.ndim != 2 or acc.shape[1] != 3:
-        raise ValueError(f"acc must have shape (n_timepoints, 3), received {acc.shape}")
-    if gyr is None:
-        parts = [acc, np.linalg.norm(acc, axis=1, keepdims=True)]
-    else:
-        gyr = np.asarray(gyr, dtype=np.float64)
-        if gyr.shape != acc.shape:
-            raise ValueError(f"gyr must have the shape of acc {acc.shape}, received {gyr.shape}")
-        parts = [
-            acc,
-            gyr,
-            np.linalg.norm(acc, axis=1, keepdims=True),
-            np.linalg.norm(gyr, axis=1, keepdims=True),
-        ]
-    return np.hstack(parts).astype(np.float32)
+    return raw_channels(acc, gyr)  # the raw-window CNN's channels: one definition
 
 
 def _channel_names(n_channels: int) -> tuple[str, ...]:
