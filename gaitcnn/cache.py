@@ -352,3 +352,121 @@ def read_image_set(path, *, expected_params: dict | None = None, load_images=Tru
     recordings = json.loads(attrs.get("recordings_json", "[]"))
     clean_attrs = {k: (v.item() if hasattr(v, "item") else v) for k, v in attrs.items()}
     return ImageSet(images=images, recordings=recordings, params=params, attrs=clean_attrs, **meta)
+
+
+#: Rows per HDF5 read in :func:`read_rows`: whole runs of chunks, never single random rows (a
+#: pass of single-row reads takes as long as a training epoch, see STACK.md).
+READ_BLOCK_ROWS = 4096
+
+
+def _read_sorted(data, rows: np.ndarray) -> np.ndarray:
+    """Rows ``rows`` (sorted, unique) of an HDF5 dataset by few contiguous reads."""
+    out = np.empty((rows.size, *data.shape[1:]), dtype=data.dtype)
+    pos = 0
+    for lo in range(0, rows.size, READ_BLOCK_ROWS):
+        block = rows[lo : lo + READ_BLOCK_ROWS]
+        first, last = int(block[0]), int(block[-1])
+        if last - first < 4 * block.size:  # dense enough: one read of the span, keep the wanted
+            out[pos : pos + block.size] = data[first : last + 1][block - first]
+        else:  # sparse: one read per run of consecutive rows
+            breaks = np.flatnonzero(np.diff(block) != 1) + 1
+            at = pos
+            for run in np.split(block, breaks):
+                out[at : at + run.size] = data[int(run[0]) : int(run[-1]) + 1]
+                at += run.size
+        pos += block.size
+    return out
+
+
+def read_rows(path, rows, *, dataset: str = "images") -> np.ndarray:
+    """Read the rows ``rows`` of a cache's ``dataset``, in the order given.
+
+    The one reader of cache rows: rows are fetched in sorted order by contiguous block reads
+    (memory holds only the selection), then put in the requested order.
+
+    Parameters
+    ----------
+    path : str or os.PathLike or h5py.File
+        A cache file, or an open one.
+    rows : array-like of int, shape (n,)
+        Row indices; any order, repeats allowed.
+    dataset : str, default="images"
+
+    Returns
+    -------
+    np.ndarray, shape (n, *row_shape)
+    """
+    rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+    unique, inverse = np.unique(rows, return_inverse=True)
+    if isinstance(path, h5py.File):
+        data = path[dataset]
+        if unique.size and (unique[0] < 0 or unique[-1] >= data.shape[0]):
+            raise IndexError(f"rows outside [0, {data.shape[0]}) of {path.filename}:{dataset}")
+        return _read_sorted(data, unique)[inverse]
+    with h5py.File(path, "r") as fh:
+        return read_rows(fh, rows, dataset=dataset)
+
+
+class CacheRows:
+    """The images at some rows of a cache file, read on demand: what a network trains on.
+
+    Training and scoring take either an in-memory array or a ``CacheRows``;
+    :func:`gaitcnn.pipeline.epoch_batches` reads a small selection into memory once and
+    streams a large one block by block, so memory does not grow with the data.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Cache file.
+    rows : array-like of int, shape (n,)
+        Rows of its ``images`` dataset, in the order the images are wanted.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "c.h5")
+    >>> with h5py.File(path, "w") as fh:
+    ...     _ = fh.create_dataset("images", data=np.arange(12, dtype=np.float32).reshape(6, 2))
+    >>> rows = CacheRows(path, [4, 1])
+    >>> len(rows), rows.shape, rows.read().tolist()
+    (2, (2, 2), [[8.0, 9.0], [2.0, 3.0]])
+    """
+
+    def __init__(self, path, rows):
+        self.path = Path(path)
+        self.rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+        with h5py.File(self.path, "r") as fh:
+            data = fh["images"]
+            self._row_shape = tuple(int(v) for v in data.shape[1:])
+            n_rows = int(data.shape[0])
+        if self.rows.size and (self.rows.min() < 0 or self.rows.max() >= n_rows):
+            raise IndexError(f"rows outside [0, {n_rows}) of {self.path}")
+        self.dtype = np.dtype(np.float32)
+        self.ndim = 1 + len(self._row_shape)
+
+    def __len__(self) -> int:
+        """Number of selected rows."""
+        return int(self.rows.size)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """``(n, *row_shape)``, like an array's."""
+        return (len(self), *self._row_shape)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes the selection takes in memory as float32."""
+        return len(self) * int(np.prod(self._row_shape)) * 4
+
+    def read(self, positions=None) -> np.ndarray:
+        """The images at ``positions`` of the selection (all when None), as float32."""
+        rows = self.rows if positions is None else self.rows[positions]
+        return read_rows(self.path, rows).astype(np.float32, copy=False)
+
+    def subset(self, positions) -> CacheRows:
+        """A ``CacheRows`` of part of this selection."""
+        return CacheRows(self.path, self.rows[positions])
+
+    def __repr__(self) -> str:
+        """Path and size."""
+        return f"CacheRows({str(self.path)!r}, n={len(self)}, row_shape={self._row_shape})"

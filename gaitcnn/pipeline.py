@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
-import h5py
 import numpy as np
+
+from gaitcnn.cache import CacheRows
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -22,17 +22,22 @@ __all__ = [
     "Split",
     "check_leakage",
     "dataset_from_cache",
+    "epoch_batches",
+    "iter_chunks",
     "make_dataset",
     "random_rotations",
     "split_by_recording",
 ]
 
-#: Caches smaller than this are read into memory once; larger ones are streamed in chunks.
-DEFAULT_MEMORY_BUDGET_MB = 2048
+#: Selections of cached images up to this size are read into memory once per epoch; larger ones
+#: are streamed in blocks, so the memory of a training run does not grow with the data (256 MB
+#: holds the paper preset's AE-GDIs of all 744 OU-ISIR subjects eight times over).
+DEFAULT_MEMORY_BUDGET_MB = 256
 
-#: Rows read per HDF5 access when streaming: whole chunks, never single random rows (a pass of
-#: single-row reads takes as long as a training epoch, see STACK.md).
-STREAM_BLOCK_IMAGES = 1024
+#: Images per block when a selection is streamed: each block is a few contiguous HDF5 reads, and
+#: batches are shuffled within a block after the block order is shuffled (never single random-row
+#: reads: a pass of those takes as long as a training epoch, see STACK.md).
+STREAM_BLOCK_IMAGES = 4096
 
 
 class LeakageError(ValueError):
@@ -186,19 +191,94 @@ def _shuffle_batch_prefetch(ds, shuffle_buffer, batch_size, training, seed, rota
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
-def _stream_blocks(path: str, indices: np.ndarray, block: int, order=None):
-    """Yield the images at sorted ``indices`` block by block, in block ``order``.
+def _epoch_order(n: int, block: int | None, seed: int, epoch: int, shuffle: bool) -> np.ndarray:
+    """Positions in the order epoch ``epoch`` visits them (a function of seed and epoch only).
 
-    Each block is one contiguous HDF5 read of the rows it spans, from which the wanted rows
-    are picked (never single random-row reads).
+    With ``block`` set, the positions are shuffled only within consecutive blocks of that size
+    and the block order is shuffled: a streamed selection is then read block by block.
     """
-    n_blocks = -(-len(indices) // block)
-    with h5py.File(path, "r") as fh:
-        ds = fh["images"]
-        for b in range(n_blocks) if order is None else order:
-            idx = indices[b * block : (b + 1) * block]
-            first = int(idx[0])
-            yield ds[first : int(idx[-1]) + 1][idx - first]
+    if not shuffle:
+        return np.arange(n)
+    rng = np.random.default_rng([seed, epoch])
+    if block is None:
+        return rng.permutation(n)
+    starts = rng.permutation(np.arange(0, n, block))
+    return np.concatenate([s + rng.permutation(min(block, n - s)) for s in starts])
+
+
+def _numpy_batches(images, labels, batch_size, seed, epoch, shuffle, memory_budget_mb):
+    """Yield the ``(images, labels)`` numpy batches of one epoch (see :func:`epoch_batches`)."""
+    streamed = isinstance(images, CacheRows) and images.nbytes > memory_budget_mb * 2**20
+    if isinstance(images, CacheRows) and not streamed:
+        images = images.read()
+    n = labels.shape[0]
+    order = _epoch_order(n, STREAM_BLOCK_IMAGES if streamed else None, seed, epoch, shuffle)
+    step = STREAM_BLOCK_IMAGES if streamed else max(n, 1)
+    for lo in range(0, n, step):
+        span = order[lo : lo + step]
+        block, local = (images.read(span), np.arange(span.size)) if streamed else (images, span)
+        for b in range(0, span.size, batch_size):
+            pick = local[b : b + batch_size]
+            yield np.asarray(block[pick], dtype=np.float32), labels[span[b : b + batch_size]]
+
+
+def _batch_spec(images) -> tuple:
+    return (
+        tf.TensorSpec(shape=(None, *images.shape[1:]), dtype=tf.float32),
+        tf.TensorSpec(shape=(None,), dtype=tf.int32),
+    )
+
+
+def epoch_batches(
+    images,
+    labels,
+    *,
+    batch_size: int = 100,
+    seed: int = 0,
+    epoch: int = 0,
+    shuffle: bool = True,
+    memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB,
+) -> tf.data.Dataset:
+    """The batches of one training epoch, in an order that depends only on ``(seed, epoch)``.
+
+    The one way training data reaches a network, from memory or from the HDF5 cache: a
+    selection of cached images that fits ``memory_budget_mb`` is read once and served from
+    memory; a larger one is streamed in blocks of :data:`STREAM_BLOCK_IMAGES` images (block
+    order shuffled, images shuffled within a block), so peak memory stays bounded.
+
+    Parameters
+    ----------
+    images : np.ndarray, shape (n, height, width, n_channels), or gaitcnn.cache.CacheRows
+    labels : np.ndarray of int, shape (n,)
+    batch_size : int, default=100
+        [P] mini-batches of 100.
+    seed, epoch : int
+        The order of epoch ``epoch`` is drawn from ``(seed, epoch)``, so a resumed run sees the
+        same batches as an uninterrupted one.
+    shuffle : bool, default=True
+    memory_budget_mb : float, default=256
+
+    Returns
+    -------
+    tf.data.Dataset
+        ``(images, labels)`` batches, float32 and int32, prefetched.
+    """
+    labels = np.asarray(labels, dtype=np.int32)
+    if len(images) != labels.shape[0]:
+        raise ValueError(f"{len(images)} images but {labels.shape[0]} labels")
+    ds = tf.data.Dataset.from_generator(
+        lambda: _numpy_batches(images, labels, batch_size, seed, epoch, shuffle, memory_budget_mb),
+        output_signature=_batch_spec(images),
+    )
+    ds = ds.apply(tf.data.experimental.assert_cardinality(-(-labels.shape[0] // batch_size)))
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def iter_chunks(images, chunk: int = 1024):
+    """Yield consecutive chunks of ``images`` (an array or :class:`gaitcnn.cache.CacheRows`)."""
+    for lo in range(0, len(images), chunk):
+        positions = np.arange(lo, min(lo + chunk, len(images)))
+        yield images.read(positions) if isinstance(images, CacheRows) else images[positions]
 
 
 def dataset_from_cache(
@@ -212,12 +292,11 @@ def dataset_from_cache(
     memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB,
     rotation_augmentation: bool = False,
 ) -> tf.data.Dataset:
-    """Batched dataset of the cache images at ``indices`` with the given ``labels``.
+    """Batched dataset of the cache images at ``indices`` that reshuffles on every iteration.
 
-    When the selected images fit in ``memory_budget_mb`` they are read once (contiguous block
-    reads) and served from memory. Otherwise they are streamed from the file in blocks of
-    :data:`STREAM_BLOCK_IMAGES`: the block order is shuffled each epoch (seeded) and the images
-    are shuffled within a buffer of two blocks, so memory stays bounded by the block size.
+    For code that iterates one dataset for several epochs; :func:`gaitcnn.train.train` uses
+    :func:`epoch_batches`, whose order is a function of ``(seed, epoch)``. Images are read as
+    :func:`epoch_batches` reads them: in memory, or streamed by blocks.
 
     Parameters
     ----------
@@ -229,50 +308,24 @@ def dataset_from_cache(
         Integer label of each selected row.
     batch_size, training, seed, rotation_augmentation
         As in :func:`make_dataset`.
-    memory_budget_mb : float, default=2048
+    memory_budget_mb : float, default=256
         Largest selection held in memory.
 
     Returns
     -------
     tf.data.Dataset
     """
-    path = str(Path(path))
-    indices = np.asarray(indices, dtype=np.int64)
+    rows = CacheRows(path, indices)
     labels = np.asarray(labels, dtype=np.int32)
-    order = np.argsort(indices, kind="stable")
-    indices, labels = indices[order], labels[order]
-    with h5py.File(path, "r") as fh:
-        shape = fh["images"].shape[1:]
-    n_bytes = len(indices) * int(np.prod(shape)) * 4
-    if n_bytes <= memory_budget_mb * 2**20:
-        blocks = list(_stream_blocks(path, indices, STREAM_BLOCK_IMAGES))
-        images = np.concatenate(blocks) if blocks else np.zeros((0, *shape), np.float32)
-        return make_dataset(
-            images,
-            labels,
-            batch_size=batch_size,
-            training=training,
-            seed=seed,
-            rotation_augmentation=rotation_augmentation,
-        )
-
-    block = STREAM_BLOCK_IMAGES
-    n_blocks = -(-len(indices) // block)
-    epoch_counter = {"epoch": 0}
+    iteration = {"epoch": 0}
 
     def generator():
-        block_order = np.arange(n_blocks)
-        if training:
-            rng = np.random.default_rng([seed, epoch_counter["epoch"]])
-            rng.shuffle(block_order)
-            epoch_counter["epoch"] += 1
-        blocks = _stream_blocks(path, indices, block, block_order)
-        for b, rows in zip(block_order, blocks, strict=True):
-            yield rows.astype(np.float32), labels[b * block : (b + 1) * block]
+        epoch = iteration["epoch"]
+        iteration["epoch"] += 1
+        yield from _numpy_batches(rows, labels, batch_size, seed, epoch, training, memory_budget_mb)
 
-    spec = (
-        tf.TensorSpec(shape=(None, *shape), dtype=tf.float32),
-        tf.TensorSpec(shape=(None,), dtype=tf.int32),
-    )
-    ds = tf.data.Dataset.from_generator(generator, output_signature=spec).unbatch()
-    return _shuffle_batch_prefetch(ds, 2 * block, batch_size, training, seed, rotation_augmentation)
+    ds = tf.data.Dataset.from_generator(generator, output_signature=_batch_spec(rows))
+    if training and rotation_augmentation:
+        rng = tf.random.Generator.from_seed(seed)
+        ds = ds.map(lambda x, y: (_rotate_batch(x, rng), y), num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)

@@ -1,25 +1,32 @@
-"""Stage 7: compile and train a Keras model, with checkpoints, history and exact resume.
+"""Stage 7: the one trainer - compile a Keras model and train it, in memory or in a run folder.
 
-A run lives in an explicit ``out_dir``::
+``train(model, train_data, val_data, config, out_dir=None)`` trains in memory: no files, the
+best epoch's weights (``keep_best``) kept in memory. This is the fast mode the many small
+classifiers of Table 1 use. With ``out_dir`` the run lives in that folder::
 
     out_dir/
       config.json              resolved TrainConfig + model summary + versions + caller metadata
       history.json             per-epoch logs (dict of lists, Keras ``History`` layout + "epoch")
       tensorboard/             TensorBoard event files
-      checkpoints/last.keras   model + optimizer state after the last completed epoch
+      checkpoints/last.keras   model + optimizer state after the last checkpointed epoch
       checkpoints/state.json   completed epoch count, best epoch, checksum of last.keras
       best.keras               the epoch that scored best on the validation split (keep_best)
       final.keras              the model after the last epoch
 
-Every file is written atomically (temporary file + ``os.replace``), and ``state.json`` is
-written last, so it is the commit point of an epoch: after a crash, ``train(..., resume=True)``
-restarts from the last epoch that ``state.json`` records.
+A checkpoint is written when ``checkpoint_every_s`` seconds have passed since the previous one
+(0: after every epoch) and after the last epoch, so a short run pays for one save, not one per
+epoch. Every file is written atomically (temporary file + ``os.replace``), and ``state.json`` is
+written last: it is the commit point, and ``train(..., resume=True)`` restarts after the epoch
+it records.
 
-Reproducibility: ``train()`` calls ``model.fit`` once per epoch and, before each epoch, derives
-every random state from ``(config.seed, epoch)`` - the global seeds, the state of every
-``SeedGenerator`` in the model (dropout masks) and, for array input, the shuffling permutation.
-Epoch ``k`` therefore does the same work whether or not the process restarted before it, and an
-interrupted run resumed with ``resume=True`` ends with the same weights as an uninterrupted one.
+Training data are ``(images, labels)`` - ``images`` an array or
+:class:`gaitcnn.cache.CacheRows` (rows of the HDF5 image cache, streamed by
+:func:`gaitcnn.pipeline.epoch_batches` when they do not fit its memory budget) - or a callable
+``epoch -> tf.data.Dataset``. ``train()`` calls ``model.fit`` once per epoch and, before each
+epoch, derives every random state from ``(config.seed, epoch)``: the global seeds, the state of
+every ``SeedGenerator`` in the model (dropout masks) and the order of the batches. Epoch ``k``
+therefore does the same work whether or not the process restarted before it, and a resumed run
+ends with the same weights as an uninterrupted one.
 """
 
 from __future__ import annotations
@@ -27,16 +34,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
-import json
 import logging
 import os
-import platform
-import shutil
 import sys
-import tempfile
 import time
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,8 +53,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-import gaitcnn
+from gaitcnn import _rundir
 from gaitcnn._atomic import write_json_atomic
+from gaitcnn._callbacks import OneRun, Progbar, TensorBoardScalars
+from gaitcnn._rundir import RUN_ARTEFACTS, RunPaths
+from gaitcnn.cache import CacheRows
+from gaitcnn.provenance import versions
 
 __all__ = [
     "RUN_ARTEFACTS",
@@ -78,17 +85,6 @@ def quiet_tensorflow_logs() -> None:
 
 
 quiet_tensorflow_logs()
-
-#: Files and folders that make up a training run inside ``out_dir`` (used to detect and,
-#: with ``overwrite=True``, remove an earlier run; nothing else in ``out_dir`` is touched).
-RUN_ARTEFACTS = (
-    "config.json",
-    "history.json",
-    "tensorboard",
-    "checkpoints",
-    "best.keras",
-    "final.keras",
-)
 
 #: TrainConfig fields that may differ between an interrupted run and its resumption.
 _RESUMABLE_CHANGES = frozenset({"epochs", "verbose"})
@@ -401,101 +397,8 @@ def validation_split_indices(
 
 
 # --------------------------------------------------------------------------------------------
-# Files
+# Result
 # --------------------------------------------------------------------------------------------
-
-
-def _atomic_save_model(model: keras.Model, path: Path) -> None:
-    """``model.save`` to a temporary ``.keras`` file next to ``path``, then rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".keras")
-    os.close(fd)
-    try:
-        model.save(tmp, overwrite=True)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _versions() -> dict[str, str]:
-    return {
-        "gaitcnn": gaitcnn.__version__,
-        "tensorflow": tf.__version__,
-        "keras": keras.__version__,
-        "numpy": np.__version__,
-        "python": platform.python_version(),
-    }
-
-
-def _model_summary(model: keras.Model) -> dict[str, Any]:
-    def shape(tensor) -> list | None:
-        try:
-            return [None if d is None else int(d) for d in tensor.shape[1:]]
-        except (AttributeError, TypeError):
-            return None
-
-    return {
-        "name": model.name,
-        "input_shape": shape(model.inputs[0]) if getattr(model, "inputs", None) else None,
-        "output_shape": shape(model.outputs[0]) if getattr(model, "outputs", None) else None,
-        "n_params": int(model.count_params()),
-    }
-
-
-@dataclass(frozen=True)
-class RunPaths:
-    """Where the artefacts of a run in ``out_dir`` live."""
-
-    out_dir: Path
-
-    @property
-    def config(self) -> Path:
-        return self.out_dir / "config.json"
-
-    @property
-    def history(self) -> Path:
-        return self.out_dir / "history.json"
-
-    @property
-    def tensorboard(self) -> Path:
-        return self.out_dir / "tensorboard"
-
-    @property
-    def checkpoints(self) -> Path:
-        return self.out_dir / "checkpoints"
-
-    @property
-    def last(self) -> Path:
-        return self.checkpoints / "last.keras"
-
-    @property
-    def state(self) -> Path:
-        return self.checkpoints / "state.json"
-
-    @property
-    def best(self) -> Path:
-        return self.out_dir / "best.keras"
-
-    @property
-    def final(self) -> Path:
-        return self.out_dir / "final.keras"
-
-    def existing_artefacts(self) -> list[str]:
-        return [name for name in RUN_ARTEFACTS if (self.out_dir / name).exists()]
-
-    def as_dict(self) -> dict[str, Path]:
-        names = ("config", "history", "tensorboard", "checkpoints", "last", "state")
-        return {name: getattr(self, name) for name in (*names, "best", "final")}
 
 
 @dataclass(frozen=True)
@@ -510,10 +413,10 @@ class TrainResult:
     history : dict[str, list]
         Per-epoch logs of the whole run, resumed epochs included (same as ``history.json``).
     best_epoch : int or None
-        1-based epoch of ``best.keras``; None when ``keep_best`` is False.
-    paths : dict[str, Path]
+        1-based epoch of the kept weights; None when ``keep_best`` is False.
+    paths : dict[str, Path or None]
         ``config``, ``history``, ``tensorboard``, ``checkpoints``, ``last``, ``state``,
-        ``best`` (None unless kept) and ``final``.
+        ``best`` (None unless kept) and ``final``; empty for an in-memory run.
     wall_time_s : float
         Wall-clock time of this call (a resumed run counts only its own part).
     initial_epoch : int
@@ -529,139 +432,17 @@ class TrainResult:
 
 
 # --------------------------------------------------------------------------------------------
-# Callbacks
-# --------------------------------------------------------------------------------------------
-
-
-class _Progbar(keras.callbacks.ProgbarLogger):
-    """Keras progress bar that shows "Epoch k/N" of the whole run, not of one fit() call."""
-
-    def __init__(self, epochs: int):
-        super().__init__()
-        self._run_epochs = epochs
-
-    def set_params(self, params):
-        super().set_params(params)
-        self.epochs = self._run_epochs
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._reset_progbar()
-        self._maybe_init_progbar()
-        if self.verbose:
-            print(f"Epoch {epoch + 1}/{self.epochs}", flush=True)
-
-
-class _TensorBoardScalars(keras.callbacks.Callback):
-    """Epoch-level scalars in Keras' TensorBoard layout (``train/`` and ``validation/`` runs,
-    tags ``epoch_<metric>``), written with ``tf.summary.write``.
-
-    Keras' own ``TensorBoard`` callback needs the ``tensorboard`` package (its
-    ``tf.summary.scalar``), which tensorflow-cpu does not install; ``tf.summary.write`` with the
-    "scalars" plugin metadata produces the same event files without it.
-    """
-
-    def __init__(self, log_dir: Path):
-        super().__init__()
-        self._log_dir = Path(log_dir)
-        self._writers: dict[str, Any] = {}
-        from tensorflow.core.framework import summary_pb2
-
-        self._metadata = summary_pb2.SummaryMetadata(
-            plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars")
-        )
-
-    def on_train_begin(self, logs=None):
-        for run in ("train", "validation"):
-            self._writers[run] = tf.summary.create_file_writer(str(self._log_dir / run))
-
-    def on_epoch_end(self, epoch, logs=None):
-        for key, value in (logs or {}).items():
-            run, name = ("validation", key[4:]) if key.startswith("val_") else ("train", key)
-            writer = self._writers.get(run)
-            if writer is None:
-                continue
-            with writer.as_default():
-                tf.summary.write(
-                    f"epoch_{name}",
-                    tf.constant(float(value), tf.float32),
-                    step=epoch,
-                    metadata=self._metadata,
-                )
-        for writer in self._writers.values():
-            writer.flush()
-
-    def on_train_end(self, logs=None):
-        for writer in self._writers.values():
-            writer.close()
-        self._writers = {}
-
-
-class _OneRun(keras.callbacks.Callback):
-    """Forward to callbacks as if there were one ``fit()`` call, although train() makes one per
-    epoch: ``on_train_begin``/``on_train_end`` are sent once (by :meth:`begin`/:meth:`end`),
-    and ``params["epochs"]`` is the run's epoch count. Keeps TensorBoard's writers open and
-    the state of callbacks such as EarlyStopping across epochs."""
-
-    def __init__(self, callbacks: Sequence[keras.callbacks.Callback], epochs: int):
-        super().__init__()
-        self.callbacks = list(callbacks)
-        self._run_epochs = epochs
-
-    def set_model(self, model):
-        super().set_model(model)
-        for callback in self.callbacks:
-            callback.set_model(model)
-
-    def set_params(self, params):
-        params = dict(params, epochs=self._run_epochs)
-        super().set_params(params)
-        for callback in self.callbacks:
-            callback.set_params(params)
-
-    def begin(self, logs=None):
-        for callback in self.callbacks:
-            callback.on_train_begin(logs)
-
-    def end(self, logs=None):
-        for callback in self.callbacks:
-            callback.on_train_end(logs)
-
-    def _forward(name):
-        def method(self, *args, **kwargs):
-            for callback in self.callbacks:
-                getattr(callback, name)(*args, **kwargs)
-
-        method.__name__ = name
-        return method
-
-    on_epoch_begin = _forward("on_epoch_begin")
-    on_epoch_end = _forward("on_epoch_end")
-    on_train_batch_begin = _forward("on_train_batch_begin")
-    on_train_batch_end = _forward("on_train_batch_end")
-    on_test_begin = _forward("on_test_begin")
-    on_test_end = _forward("on_test_end")
-    on_test_batch_begin = _forward("on_test_batch_begin")
-    on_test_batch_end = _forward("on_test_batch_end")
-    del _forward
-
-    def on_train_begin(self, logs=None):  # sent once by begin()
-        pass
-
-    def on_train_end(self, logs=None):  # sent once by end()
-        pass
-
-
-# --------------------------------------------------------------------------------------------
 # Data
 # --------------------------------------------------------------------------------------------
 
-TrainData = tuple[np.ndarray, np.ndarray] | tf.data.Dataset | Callable[[int], tf.data.Dataset]
+TrainData = tuple[Any, np.ndarray] | tf.data.Dataset | Callable[[int], tf.data.Dataset]
 
 
-def _check_arrays(data: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
+def _check_arrays(data: Any, name: str) -> tuple[Any, np.ndarray]:
     if len(data) != 2:
         raise ValueError(f"{name} must be (images, labels). Received a {len(data)}-tuple.")
-    images, labels = np.asarray(data[0]), np.asarray(data[1])
+    images = data[0] if isinstance(data[0], CacheRows) else np.asarray(data[0])
+    labels = np.asarray(data[1])
     if images.ndim != 4 or labels.ndim != 1 or images.shape[0] != labels.shape[0]:
         raise ValueError(
             f"{name} must be images of shape (n_images, height, width, n_channels) and integer "
@@ -672,90 +453,85 @@ def _check_arrays(data: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
     return images, labels
 
 
-def _epoch_data(train_data, config: TrainConfig, epoch: int) -> dict[str, Any]:
-    """Keyword arguments of ``model.fit`` for epoch ``epoch`` (0-based)."""
+def _check_data(train_ds, val_ds):
+    if isinstance(train_ds, tuple | list):
+        train_ds = _check_arrays(tuple(train_ds), "train_ds")
+    elif not (isinstance(train_ds, tf.data.Dataset) or callable(train_ds)):
+        raise TypeError(
+            "train_ds must be (images, labels), a tf.data.Dataset or a callable "
+            f"epoch -> tf.data.Dataset. Received {type(train_ds).__name__}."
+        )
+    if isinstance(val_ds, tuple | list):
+        val_ds = _check_arrays(tuple(val_ds), "val_ds")
+    elif not (val_ds is None or isinstance(val_ds, tf.data.Dataset)):
+        raise TypeError(
+            f"val_ds must be (images, labels), a tf.data.Dataset or None. Received "
+            f"{type(val_ds).__name__}."
+        )
+    return train_ds, val_ds
+
+
+def _epoch_dataset(train_data, config: TrainConfig, epoch: int) -> tf.data.Dataset:
+    """The training batches of epoch ``epoch`` (0-based)."""
+    from gaitcnn.pipeline import epoch_batches
+
     if isinstance(train_data, tuple):
         images, labels = train_data
-        if config.shuffle:
-            order = np.random.default_rng([config.seed, epoch]).permutation(labels.shape[0])
-            images, labels = images[order], labels[order]
-        return {"x": images, "y": labels, "batch_size": config.batch_size}
+        return epoch_batches(
+            images,
+            labels,
+            batch_size=config.batch_size,
+            seed=config.seed,
+            epoch=epoch,
+            shuffle=config.shuffle,
+        )
     if isinstance(train_data, tf.data.Dataset):
-        return {"x": train_data}
+        return train_data
     dataset = train_data(epoch)
     if not isinstance(dataset, tf.data.Dataset):
         raise TypeError(
             f"train_ds(epoch) must return a tf.data.Dataset. Received {type(dataset).__name__}."
         )
-    return {"x": dataset}
+    return dataset
+
+
+def _validation_dataset(val_data, config: TrainConfig) -> tf.data.Dataset | None:
+    from gaitcnn.pipeline import epoch_batches
+
+    if isinstance(val_data, tuple):
+        images, labels = val_data
+        return epoch_batches(images, labels, batch_size=config.batch_size, shuffle=False)
+    return val_data
+
+
+def _steps_per_epoch(train_ds, config: TrainConfig) -> int | None:
+    """Batches per epoch of ``train_ds`` (None when unknown, e.g. an infinite dataset)."""
+    if isinstance(train_ds, tuple):
+        return -(-int(train_ds[1].shape[0]) // config.batch_size)
+    dataset = train_ds if isinstance(train_ds, tf.data.Dataset) else train_ds(0)
+    n = int(dataset.cardinality())
+    return n if n > 0 else None
+
+
+def _describe_data(data: Any) -> dict[str, Any]:
+    if isinstance(data, tuple):
+        images, labels = data
+        return {
+            "kind": "cache rows" if isinstance(images, CacheRows) else "arrays",
+            "n_images": int(labels.shape[0]),
+            "image_shape": list(images.shape[1:]),
+            "n_classes_present": int(np.unique(labels).size),
+        }
+    if isinstance(data, tf.data.Dataset):
+        return {"kind": "tf.data.Dataset", "cardinality": int(data.cardinality())}
+    if data is None:
+        return {"kind": "none"}
+    return {"kind": "callable epoch -> tf.data.Dataset"}
 
 
 # --------------------------------------------------------------------------------------------
-# Run directory
+# The best epoch and the checkpoints
 # --------------------------------------------------------------------------------------------
-
-
-def _read_json(path: Path) -> Any:
-    with open(path, encoding="utf-8") as handle:
-        return json.load(handle)
-
-
-def _check_resume_compatible(saved: Mapping[str, Any], config: TrainConfig, model_info) -> None:
-    # Fields missing from an older config.json had their default value then.
-    saved_train = {**TrainConfig().to_dict(), **dict(saved.get("train", {}))}
-    current = config.to_dict()
-    differences = sorted(
-        key
-        for key in set(saved_train) | set(current)
-        if key not in _RESUMABLE_CHANGES and saved_train.get(key) != current.get(key)
-    )
-    if differences:
-        details = ", ".join(
-            f"{key}: saved {saved_train.get(key)!r} != now {current.get(key)!r}"
-            for key in differences
-        )
-        raise ValueError(
-            f"Cannot resume: the TrainConfig differs from the run's config.json ({details}). "
-            "Only 'epochs' and 'verbose' may change on resume."
-        )
-    saved_model = saved.get("model", {})
-    for key in ("input_shape", "output_shape", "n_params"):
-        if key in saved_model and saved_model[key] != model_info[key]:
-            raise ValueError(
-                f"Cannot resume: the model differs from the run's ({key}: saved "
-                f"{saved_model[key]!r} != now {model_info[key]!r})."
-            )
-
-
-def _remove_run(paths: RunPaths) -> None:
-    for name in RUN_ARTEFACTS:
-        target = paths.out_dir / name
-        if target.is_dir():
-            shutil.rmtree(target)
-        elif target.exists():
-            target.unlink()
-
-
-def _load_state(paths: RunPaths) -> dict[str, Any] | None:
-    if not paths.state.exists():
-        return None
-    state = _read_json(paths.state)
-    if not paths.last.exists():
-        raise FileNotFoundError(f"{paths.state} names a checkpoint, but {paths.last} is missing.")
-    if _sha256(paths.last) != state["checkpoint_sha256"]:
-        raise ValueError(
-            f"{paths.last} does not match {paths.state} (checksum differs): the run was "
-            "interrupted while saving its checkpoint. Start again with overwrite=True."
-        )
-    return state
-
-
-def _load_history(paths: RunPaths, completed_epochs: int) -> dict[str, list]:
-    if not paths.history.exists():
-        return {}
-    history = _read_json(paths.history)
-    # history.json is written before the checkpoint: drop epochs that were never committed.
-    return {key: list(values)[:completed_epochs] for key, values in history.items()}
 
 
 def _improved(monitor: str, logs: Mapping[str, float], best: Mapping[str, float] | None) -> bool:
@@ -772,154 +548,104 @@ def _improved(monitor: str, logs: Mapping[str, float], best: Mapping[str, float]
     return bool(np.isfinite(loss) and (not np.isfinite(best_loss) or loss < best_loss))
 
 
+class _RunState:
+    """History, the best epoch (weights in memory) and the checkpoints of one run.
+
+    With ``paths=None`` (an in-memory run) nothing is written. Otherwise a checkpoint -
+    ``history.json``, ``best.keras`` when the best changed, ``checkpoints/last.keras`` and, as
+    the commit point, ``checkpoints/state.json`` - is written when ``every_s`` seconds have
+    passed since the last one, and by :meth:`finish`.
+    """
+
+    def __init__(self, config: TrainConfig, paths: RunPaths | None, every_s: float):
+        self.config, self.paths, self.every_s = config, paths, float(every_s)
+        self.history: dict[str, list] = {}
+        self.best: dict[str, float] | None = None
+        self.best_epoch: int | None = None
+        self.best_weights: list | None = None
+        self._best_dirty = False
+        self._last_checkpoint = time.monotonic()
+        self._checkpointed = -1
+
+    def restore(self, model: keras.Model, scope) -> int:
+        """Load the last checkpoint of the run folder; return the epochs it completed."""
+        state = _rundir.load_state(self.paths)
+        if state is None:
+            return 0
+        with scope:  # build the optimizer's slots so load_weights restores them too
+            model.optimizer.build(model.trainable_variables)
+        model.load_weights(self.paths.last)
+        completed = int(state["completed_epochs"])
+        self.history = _rundir.load_history(self.paths, completed)
+        self.best, self.best_epoch = state.get("best"), state.get("best_epoch")
+        if self.best_epoch is not None and self.paths.best.exists():
+            current = model.get_weights()
+            model.load_weights(self.paths.best)
+            self.best_weights = model.get_weights()
+            model.set_weights(current)
+        return completed
+
+    def end_epoch(self, model: keras.Model, epoch: int, logs: dict, seconds: float) -> None:
+        """Record epoch ``epoch`` (0-based); checkpoint if it is time."""
+        self.history.setdefault("epoch", []).append(epoch + 1)
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(value)
+        self.history.setdefault("epoch_time_s", []).append(seconds)
+        if self.config.keep_best and _improved(self.config.monitor, logs, self.best):
+            self.best = {k: logs[k] for k in ("val_loss", "val_accuracy") if k in logs}
+            self.best_epoch, self.best_weights = epoch + 1, model.get_weights()
+            self._best_dirty = True
+        if self.paths is not None and time.monotonic() - self._last_checkpoint >= self.every_s:
+            self.checkpoint(model, epoch + 1)
+
+    def checkpoint(self, model: keras.Model, completed: int) -> None:
+        """Write the checkpoint of ``completed`` epochs (order: history, best, last, state)."""
+        paths = self.paths
+        write_json_atomic(paths.history, self.history)
+        if self._best_dirty:
+            current = model.get_weights()
+            model.set_weights(self.best_weights)
+            _rundir.atomic_save_model(model, paths.best)
+            model.set_weights(current)
+            self._best_dirty = False
+        _rundir.atomic_save_model(model, paths.last)
+        write_json_atomic(
+            paths.state,
+            {
+                "completed_epochs": completed,
+                "epochs": self.config.epochs,
+                "checkpoint": paths.last.name,
+                "checkpoint_sha256": _rundir.sha256(paths.last),
+                "best_epoch": self.best_epoch,
+                "best": self.best,
+                "monitor": self.config.monitor,
+                "updated_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+            },
+        )
+        self._last_checkpoint = time.monotonic()
+        self._checkpointed = completed
+
+    def finish(self, model: keras.Model, completed: int) -> dict[str, Path | None]:
+        """Final checkpoint and ``final.keras``; leave the kept weights in ``model``."""
+        result_paths: dict[str, Path | None] = {}
+        if self.paths is not None:
+            if self._checkpointed != completed:
+                self.checkpoint(model, completed)
+            _rundir.atomic_save_model(model, self.paths.final)
+            result_paths = self.paths.as_dict()
+            if not (self.config.keep_best and self.paths.best.exists()):
+                result_paths["best"] = None
+        if self.config.keep_best and self.best_weights is not None:
+            model.set_weights(self.best_weights)
+        return result_paths
+
+
 # --------------------------------------------------------------------------------------------
 # train()
 # --------------------------------------------------------------------------------------------
 
 
-def _is_multi_worker(strategy: tf.distribute.Strategy) -> bool:
-    return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and (
-        strategy.extended._in_multi_worker_mode()
-    )
-
-
-def _multi_worker_compat(model: keras.Model, train_ds) -> None:
-    """Work around two Keras 3.15 bugs that stop ``fit`` under MultiWorkerMirroredStrategy.
-
-    1. ``fit`` reduces the first *distributed* batch eagerly to build the model symbolically
-       (``_maybe_symbolic_build``), which raises for a ``PerReplica`` batch; we build the model,
-       loss and metrics from one local batch instead and skip that step.
-    2. ``reduce_per_replica`` averages the per-step metric values with
-       ``strategy.reduce("MEAN", v, axis=0)``, which fails for scalar metrics; for
-       multi-worker strategies we reduce with ``axis=None`` (the cross-worker mean, identical on
-       every worker). Other strategies are untouched.
-    """
-    from keras.src.backend.tensorflow import trainer as keras_tf_trainer
-
-    if not getattr(keras_tf_trainer.reduce_per_replica, "_gaitcnn_patched", False):
-        original = keras_tf_trainer.reduce_per_replica
-
-        def reduce_per_replica(values, strategy, reduction):
-            if keras_tf_trainer._collective_all_reduce_multi_worker(strategy) and reduction in (
-                "auto",
-                "mean",
-            ):
-                return keras_tf_trainer.tree.map_structure(
-                    lambda v: strategy.reduce("MEAN", v, axis=None), values
-                )
-            return original(values, strategy, reduction)
-
-        reduce_per_replica._gaitcnn_patched = True
-        keras_tf_trainer.reduce_per_replica = reduce_per_replica
-    if isinstance(train_ds, tuple):
-        images, labels = train_ds[0][:2], train_ds[1][:2]
-    else:
-        dataset = train_ds if isinstance(train_ds, tf.data.Dataset) else train_ds(0)
-        images, labels = next(iter(dataset.take(1)))
-    model._symbolic_build(data_batch=(images, labels, None))
-    model._maybe_symbolic_build = lambda iterator=None, data_batch=None: None
-
-
-def train(
-    model: keras.Model | Callable[[], keras.Model],
-    train_ds: TrainData,
-    val_ds: tuple[np.ndarray, np.ndarray] | tf.data.Dataset,
-    config: TrainConfig | None = None,
-    *,
-    out_dir: str | os.PathLike,
-    resume: bool = False,
-    overwrite: bool = False,
-    strategy: tf.distribute.Strategy | None = None,
-    callbacks: Iterable[keras.callbacks.Callback] = (),
-    metadata: Mapping[str, Any] | None = None,
-) -> TrainResult:
-    """Train ``model`` and write config, history, TensorBoard logs and checkpoints to ``out_dir``.
-
-    Parameters
-    ----------
-    model : keras.Model or callable () -> keras.Model
-        An uncompiled (or compiled, it is recompiled) model with a softmax output, or a
-        zero-argument builder. A builder is called after :func:`set_seeds` ``(config.seed)``
-        and inside ``strategy.scope()``, which makes the initial weights reproducible and
-        places the variables correctly; a ready model must have been built by the caller
-        (seed it with ``set_seeds`` first, and build it inside the strategy's scope).
-    train_ds : (images, labels) arrays, tf.data.Dataset or callable epoch -> tf.data.Dataset
-        Training data with integer labels.
-
-        - ``(images, labels)`` numpy arrays, shapes ``(n_images, height, width, n_channels)``
-          and ``(n_images,)``: ``train`` batches them (``config.batch_size``) and shuffles them
-          each epoch with a permutation derived from ``(config.seed, epoch)``. Recommended:
-          resume is exact.
-        - a callable ``epoch -> tf.data.Dataset`` (0-based epoch, batched dataset of
-          ``(images, labels)``), e.g. ``lambda epoch: make_dataset(..., seed=seed + epoch)``:
-          resume is exact if the dataset depends only on ``epoch``.
-        - a batched ``tf.data.Dataset``: iterated once per epoch as it is. If it reshuffles
-          each iteration, its order depends on how often it has been iterated in this process,
-          so a resumed run sees different batches than the uninterrupted one (same data,
-          same seeds otherwise; ``train`` warns). Keras opens two iterators per ``fit`` call,
-          so the order also differs from a single ``fit(epochs=N)``. Use one of the forms
-          above when resume must be exact.
-    val_ds : (images, labels) arrays or tf.data.Dataset
-        Validation data carved from the training data (never the probe); scored after every
-        epoch, and used to pick ``best.keras``.
-    config : TrainConfig, optional
-        Defaults to ``TrainConfig()``.
-    out_dir : path
-        Run directory (created). Never the current directory implicitly.
-    resume : bool, default=False
-        Continue the run in ``out_dir`` after its last completed epoch: weights, optimizer
-        state (from ``checkpoints/last.keras``), history and best-model bookkeeping are
-        restored, and the per-epoch seeding makes the continuation identical to an
-        uninterrupted run. ``config`` must match the run's ``config.json`` except for
-        ``epochs`` (which may grow) and ``verbose``. With no checkpoint yet, starts at epoch 0.
-    overwrite : bool, default=False
-        Delete an earlier run's artefacts (:data:`RUN_ARTEFACTS` only) and start afresh.
-        Without it, and without ``resume``, an existing run is an error.
-    strategy : tf.distribute.Strategy, optional
-        Build (if ``model`` is a builder) and compile the model inside ``strategy.scope()``.
-        Default: no strategy (TensorFlow's default single-device strategy).
-    callbacks : iterable of keras.callbacks.Callback
-        Extra callbacks. ``train`` calls ``fit`` once per epoch, but callbacks see a single run:
-        ``on_train_begin``/``on_train_end`` fire once and ``params["epochs"]`` is the total.
-        A callback may stop training early with ``model.stop_training = True``.
-    metadata : mapping, optional
-        JSON-serialisable facts about the run (data set, class names, preprocessing
-        parameters...) stored under ``"metadata"`` in ``config.json``;
-        :func:`gaitcnn.export.export_run` copies ``class_names`` and ``preprocessing`` from it.
-
-    Returns
-    -------
-    TrainResult
-
-    Raises
-    ------
-    RunExistsError
-        If ``out_dir`` holds a run and neither ``resume`` nor ``overwrite`` is set.
-    ValueError
-        On resume, if the config or the model differ from the saved run, or the checkpoint is
-        inconsistent.
-    """
-    started = time.perf_counter()
-    config = TrainConfig() if config is None else config
-    if not isinstance(config, TrainConfig):
-        raise TypeError(f"config must be a TrainConfig. Received {type(config).__name__}.")
-    if resume and overwrite:
-        raise ValueError("resume=True and overwrite=True contradict each other; pick one.")
-    if isinstance(train_ds, tuple | list):
-        train_ds = _check_arrays(tuple(train_ds), "train_ds")
-    elif not (isinstance(train_ds, tf.data.Dataset) or callable(train_ds)):
-        raise TypeError(
-            "train_ds must be (images, labels), a tf.data.Dataset or a callable "
-            f"epoch -> tf.data.Dataset. Received {type(train_ds).__name__}."
-        )
-    if isinstance(val_ds, tuple | list):
-        val_ds = _check_arrays(tuple(val_ds), "val_ds")
-    elif not isinstance(val_ds, tf.data.Dataset):
-        raise TypeError(
-            f"val_ds must be (images, labels) or a tf.data.Dataset. Received "
-            f"{type(val_ds).__name__}."
-        )
-
+def _prepare_folder(out_dir, resume: bool, overwrite: bool) -> RunPaths:
     paths = RunPaths(Path(out_dir))
     existing = paths.existing_artefacts()
     if existing and not (resume or overwrite):
@@ -929,13 +655,15 @@ def train(
             "--overwrite), or choose another out_dir."
         )
     if overwrite and existing:
-        _remove_run(paths)
+        _rundir.remove_run(paths)
     paths.out_dir.mkdir(parents=True, exist_ok=True)
+    _rundir.remove_stale_temporaries(paths)
+    return paths
 
-    if config.deterministic:
-        tf.config.experimental.enable_op_determinism()
-    set_seeds(config.seed)
-    scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
+
+def _build_and_compile(model, train_ds, config: TrainConfig, strategy, scope) -> keras.Model:
+    from gaitcnn._distributed import is_multi_worker, multi_worker_compat
+
     with scope:
         if not isinstance(model, keras.Model):
             if not callable(model):
@@ -946,79 +674,187 @@ def train(
             model = model()
         steps = _steps_per_epoch(train_ds, config) if config.lr_schedule == "cosine" else None
         compile_model(model, config, steps_per_epoch=steps)
-        if strategy is not None and _is_multi_worker(strategy):
-            _multi_worker_compat(model, train_ds)
-    model_info = _model_summary(model)
+        if strategy is not None and is_multi_worker(strategy):
+            first = next(iter(_epoch_dataset(train_ds, config, 0).take(1)))
+            multi_worker_compat(model, (first[0][:2], first[1][:2]))
+    return model
 
-    # ---- resume bookkeeping -----------------------------------------------------------------
-    state = None
-    history: dict[str, list] = {}
-    best: dict[str, float] | None = None
-    best_epoch: int | None = None
+
+def _resume(state: _RunState, paths, model, config, model_info, scope, resume: bool) -> int:
+    """Check a resumed run against its folder and load its checkpoint; return its epoch."""
     if resume and paths.config.exists():
-        _check_resume_compatible(_read_json(paths.config), config, model_info)
-    if resume:
-        state = _load_state(paths)
-    initial_epoch = 0
-    if state is not None:
-        initial_epoch = int(state["completed_epochs"])
-        # Build the optimizer's slots so that load_weights restores them (Adam moments and
-        # its iteration count) together with the weights.
-        with scope:
-            model.optimizer.build(model.trainable_variables)
-        model.load_weights(paths.last)
-        history = _load_history(paths, initial_epoch)
-        best, best_epoch = state.get("best"), state.get("best_epoch")
+        _rundir.check_resume_compatible(
+            _rundir.read_json(paths.config),
+            config.to_dict(),
+            TrainConfig().to_dict(),
+            model_info,
+            _RESUMABLE_CHANGES,
+        )
+    initial_epoch = state.restore(model, scope) if resume else 0
+    if initial_epoch:
         _log(config, f"Resuming {paths.out_dir} after epoch {initial_epoch}/{config.epochs}.")
-    elif existing and resume:
+    elif resume and paths.existing_artefacts():
         _log(config, f"No committed epoch in {paths.out_dir}: starting at epoch 1.")
-        _remove_run(paths)
+        _rundir.remove_run(paths)
+        paths.out_dir.mkdir(parents=True, exist_ok=True)
     if initial_epoch > config.epochs:
         raise ValueError(
             f"The run already completed {initial_epoch} epochs; config.epochs={config.epochs} "
             "is smaller."
         )
+    return initial_epoch
 
-    run_config = {
-        "format_version": _CONFIG_FORMAT_VERSION,
-        "train": config.to_dict(),
-        "model": model_info,
-        "data": {"train": _describe_data(train_ds), "validation": _describe_data(val_ds)},
-        "metadata": dict(metadata) if metadata is not None else {},
-        "versions": _versions(),
-        "command": sys.argv[:],
-    }
-    write_json_atomic(paths.config, run_config)
 
-    # ---- callbacks ----------------------------------------------------------------------------
-    tensorboard = _TensorBoardScalars(paths.tensorboard)
-    one_run = _OneRun([tensorboard, *callbacks], config.epochs)
+def _make_callbacks(config, paths, callbacks, model) -> tuple[list, OneRun]:
+    tensorboard = [TensorBoardScalars(paths.tensorboard)] if paths is not None else []
+    one_run = OneRun([*tensorboard, *callbacks], config.epochs)
     fit_callbacks: list[keras.callbacks.Callback] = [one_run]
     if config.verbose:
-        fit_callbacks.insert(0, _Progbar(config.epochs))
+        fit_callbacks.insert(0, Progbar(config.epochs))
     one_run.set_model(model)
     one_run.set_params({"epochs": config.epochs, "verbose": config.verbose, "steps": None})
-    val_kwargs: dict[str, Any] = {"validation_data": val_ds}
-    if isinstance(val_ds, tuple):
-        val_kwargs["validation_batch_size"] = config.batch_size
+    return fit_callbacks, one_run
 
+
+def train(
+    model: keras.Model | Callable[[], keras.Model],
+    train_ds: TrainData,
+    val_ds: tuple[Any, np.ndarray] | tf.data.Dataset | None = None,
+    config: TrainConfig | None = None,
+    *,
+    out_dir: str | os.PathLike | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    checkpoint_every_s: float = 60.0,
+    strategy: tf.distribute.Strategy | None = None,
+    callbacks: Iterable[keras.callbacks.Callback] = (),
+    metadata: Mapping[str, Any] | None = None,
+) -> TrainResult:
+    """Train ``model``; with ``out_dir``, keep config, history, TensorBoard logs and checkpoints.
+
+    Parameters
+    ----------
+    model : keras.Model or callable () -> keras.Model
+        An uncompiled (or compiled, it is recompiled) model with a softmax output, or a
+        zero-argument builder. A builder is called after :func:`set_seeds` ``(config.seed)``
+        and inside ``strategy.scope()``, which makes the initial weights reproducible and
+        places the variables correctly; a ready model must have been built by the caller
+        (seed it with ``set_seeds`` first, and build it inside the strategy's scope).
+    train_ds : (images, labels), tf.data.Dataset or callable epoch -> tf.data.Dataset
+        Training data with integer labels.
+
+        - ``(images, labels)``: ``images`` an array of shape ``(n_images, height, width,
+          n_channels)`` or :class:`gaitcnn.cache.CacheRows`; batched and shuffled each epoch by
+          :func:`gaitcnn.pipeline.epoch_batches` in an order derived from
+          ``(config.seed, epoch)``. Recommended: resume is exact, memory bounded.
+        - a callable ``epoch -> tf.data.Dataset`` (0-based epoch, batched): resume is exact if
+          the dataset depends only on ``epoch``.
+        - a batched ``tf.data.Dataset``: iterated once per epoch as it is; if it reshuffles on
+          each iteration, a resumed run sees other batches (``train`` warns).
+    val_ds : (images, labels), tf.data.Dataset or None
+        Validation data carved from the training data (never the probe), scored after every
+        epoch; required by ``config.keep_best``.
+    config : TrainConfig, optional
+        Defaults to ``TrainConfig()``.
+    out_dir : path, optional
+        Run directory (created). None: an in-memory run that writes nothing (``resume`` and
+        ``overwrite`` do not apply).
+    resume : bool, default=False
+        Continue the run in ``out_dir`` after its last checkpoint: weights, optimizer state,
+        history and best-model bookkeeping are restored, and the per-epoch seeding makes the
+        continuation identical to an uninterrupted run. ``config`` must match the run's
+        ``config.json`` except for ``epochs`` (which may grow) and ``verbose``.
+    overwrite : bool, default=False
+        Delete an earlier run's artefacts (:data:`RUN_ARTEFACTS` only) and start afresh.
+    checkpoint_every_s : float, default=60.0
+        Minimum seconds between checkpoints (0: after every epoch); the last epoch is always
+        checkpointed. Ignored for an in-memory run.
+    strategy : tf.distribute.Strategy, optional
+        Build (if ``model`` is a builder) and compile the model inside ``strategy.scope()``.
+    callbacks : iterable of keras.callbacks.Callback
+        Extra callbacks; they see a single run (``on_train_begin``/``on_train_end`` once,
+        ``params["epochs"]`` the total) and may stop it with ``model.stop_training = True``.
+    metadata : mapping, optional
+        JSON-serialisable facts about the run (class names, preprocessing...) stored under
+        ``"metadata"`` in ``config.json``.
+
+    Returns
+    -------
+    TrainResult
+
+    Raises
+    ------
+    RunExistsError
+        If ``out_dir`` holds a run and neither ``resume`` nor ``overwrite`` is set.
+    ValueError
+        On resume, if the config or the model differ from the saved run; if ``keep_best`` is
+        asked without validation data.
+    """
+    started = time.perf_counter()
+    config = TrainConfig() if config is None else config
+    if not isinstance(config, TrainConfig):
+        raise TypeError(f"config must be a TrainConfig. Received {type(config).__name__}.")
+    if resume and overwrite:
+        raise ValueError("resume=True and overwrite=True contradict each other; pick one.")
+    train_ds, val_ds = _check_data(train_ds, val_ds)
+    if config.keep_best and val_ds is None:
+        raise ValueError("keep_best=True needs validation data (val_ds); or set keep_best=False.")
+    paths = None if out_dir is None else _prepare_folder(out_dir, resume, overwrite)
+
+    if config.deterministic:
+        tf.config.experimental.enable_op_determinism()
+    set_seeds(config.seed)
+    scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
+    model = _build_and_compile(model, train_ds, config, strategy, scope)
+    model_info = _rundir.model_summary(model)
+    state = _RunState(config, paths, checkpoint_every_s)
+    initial_epoch = (
+        0 if paths is None else _resume(state, paths, model, config, model_info, scope, resume)
+    )
+    if paths is not None:
+        write_json_atomic(
+            paths.config,
+            {
+                "format_version": _CONFIG_FORMAT_VERSION,
+                "train": config.to_dict(),
+                "model": model_info,
+                "data": {"train": _describe_data(train_ds), "validation": _describe_data(val_ds)},
+                "metadata": dict(metadata) if metadata is not None else {},
+                "versions": versions(),
+                "command": sys.argv[:],
+            },
+        )
     if isinstance(train_ds, tf.data.Dataset) and initial_epoch > 0:
         warnings.warn(
             "Resuming with a plain tf.data.Dataset: if it reshuffles (or augments) on each "
             "iteration, the resumed epochs see other batches than an uninterrupted run would. "
-            "Pass (images, labels) arrays or a callable epoch -> Dataset for an exact resume.",
+            "Pass (images, labels) or a callable epoch -> Dataset for an exact resume.",
             stacklevel=2,
         )
+    completed = _run_epochs(model, train_ds, val_ds, config, state, initial_epoch, callbacks, paths)
+    return TrainResult(
+        model=model,
+        history=state.history,
+        best_epoch=state.best_epoch if config.keep_best else None,
+        paths=state.finish(model, completed),
+        wall_time_s=time.perf_counter() - started,
+        initial_epoch=initial_epoch,
+    )
 
-    # ---- the epochs ---------------------------------------------------------------------------
+
+def _run_epochs(model, train_ds, val_ds, config, state, initial_epoch, callbacks, paths) -> int:
+    """Epochs ``initial_epoch .. config.epochs - 1``; return the number completed."""
+    fit_callbacks, one_run = _make_callbacks(config, paths, callbacks, model)
+    validation = _validation_dataset(val_ds, config)
     one_run.begin()
     last_logs: dict[str, float] = {}
+    completed = initial_epoch
     for epoch in range(initial_epoch, config.epochs):
         epoch_started = time.perf_counter()
         _reseed_epoch(model, config.seed, epoch)
         fit_history = model.fit(
-            **_epoch_data(train_ds, config, epoch),
-            **val_kwargs,
+            _epoch_dataset(train_ds, config, epoch),
+            validation_data=validation,
             initial_epoch=epoch,
             epochs=epoch + 1,
             shuffle=False,
@@ -1026,73 +862,13 @@ def train(
             verbose=config.verbose,
         )
         last_logs = {key: float(values[-1]) for key, values in fit_history.history.items()}
-        history.setdefault("epoch", []).append(epoch + 1)
-        for key, value in last_logs.items():
-            history.setdefault(key, []).append(value)
-        history.setdefault("epoch_time_s", []).append(time.perf_counter() - epoch_started)
-
-        # Order matters: history, best, checkpoint, then state.json (the commit point).
-        write_json_atomic(paths.history, history)
-        if config.keep_best and _improved(config.monitor, last_logs, best):
-            best = {k: last_logs[k] for k in ("val_loss", "val_accuracy") if k in last_logs}
-            best_epoch = epoch + 1
-            _atomic_save_model(model, paths.best)
-        _atomic_save_model(model, paths.last)
-        write_json_atomic(
-            paths.state,
-            {
-                "completed_epochs": epoch + 1,
-                "epochs": config.epochs,
-                "checkpoint": paths.last.name,
-                "checkpoint_sha256": _sha256(paths.last),
-                "best_epoch": best_epoch,
-                "best": best,
-                "monitor": config.monitor,
-                "updated_utc": datetime.now(UTC).isoformat(timespec="seconds"),
-            },
-        )
+        state.end_epoch(model, epoch, last_logs, time.perf_counter() - epoch_started)
+        completed = epoch + 1
         if model.stop_training:
             _log(config, f"Stopped by a callback after epoch {epoch + 1}.")
             break
     one_run.end(last_logs)
-
-    _atomic_save_model(model, paths.final)
-    if config.keep_best and best_epoch is not None:
-        model.load_weights(paths.best)
-    result_paths: dict[str, Path | None] = paths.as_dict()
-    if not (config.keep_best and paths.best.exists()):
-        result_paths["best"] = None
-    return TrainResult(
-        model=model,
-        history=history,
-        best_epoch=best_epoch if config.keep_best else None,
-        paths=result_paths,
-        wall_time_s=time.perf_counter() - started,
-        initial_epoch=initial_epoch,
-    )
-
-
-def _steps_per_epoch(train_ds, config: TrainConfig) -> int | None:
-    """Batches per epoch of ``train_ds`` (None when unknown, e.g. an infinite dataset)."""
-    if isinstance(train_ds, tuple):
-        return -(-int(train_ds[1].shape[0]) // config.batch_size)
-    dataset = train_ds if isinstance(train_ds, tf.data.Dataset) else train_ds(0)
-    n = int(dataset.cardinality())
-    return n if n > 0 else None
-
-
-def _describe_data(data: Any) -> dict[str, Any]:
-    if isinstance(data, tuple):
-        images, labels = data
-        return {
-            "kind": "arrays",
-            "n_images": int(labels.shape[0]),
-            "image_shape": list(images.shape[1:]),
-            "n_classes_present": int(np.unique(labels).size),
-        }
-    if isinstance(data, tf.data.Dataset):
-        return {"kind": "tf.data.Dataset", "cardinality": int(data.cardinality())}
-    return {"kind": "callable epoch -> tf.data.Dataset"}
+    return completed
 
 
 def _log(config: TrainConfig, message: str) -> None:

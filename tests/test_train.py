@@ -211,7 +211,10 @@ class TestTrainBehaviour:
     def test_resume_after_crash_reproduces_uninterrupted_run(self, data, straight_run, tmp_path):
         out = tmp_path / "crash"
         with pytest.raises(KeyboardInterrupt):
-            train(build_tiny_model, *data, tiny_config(), out_dir=out, callbacks=[_Crash(1)])
+            train(
+                build_tiny_model, *data, tiny_config(), out_dir=out, callbacks=[_Crash(1)],
+                checkpoint_every_s=0,
+            )  # fmt: skip
         state = json.loads((out / "checkpoints" / "state.json").read_text())
         assert state["completed_epochs"] == 1
         assert not (out / "final.keras").exists()
@@ -225,6 +228,37 @@ class TestTrainBehaviour:
         assert max_abs_difference(final_straight, weights_of(out / "final.keras")) == 0.0
         assert resumed.best_epoch == straight_run.best_epoch
         assert json.loads((out / "history.json").read_text())["epoch"] == [1, 2]
+
+    def test_short_run_checkpoints_once(self, data, tmp_path, monkeypatch):
+        """Checkpoints follow the clock: a run shorter than the interval saves at the end only."""
+        from gaitcnn import _rundir
+
+        saved = []
+        original = _rundir.atomic_save_model
+        monkeypatch.setattr(
+            _rundir, "atomic_save_model", lambda m, p: (saved.append(p.name), original(m, p))
+        )
+        train(build_tiny_model, *data, tiny_config(epochs=3), out_dir=tmp_path / "run")
+        assert sorted(saved) == ["best.keras", "final.keras", "last.keras"]
+        saved.clear()
+        train(
+            build_tiny_model, *data, tiny_config(epochs=3), out_dir=tmp_path / "every",
+            checkpoint_every_s=0,
+        )  # fmt: skip
+        assert saved.count("last.keras") == 3
+
+    def test_in_memory_run_writes_nothing_and_matches(self, data, straight_run, tmp_path):
+        os.chdir(tmp_path)
+        result = train(build_tiny_model, *data, tiny_config())
+        assert list(tmp_path.iterdir()) == [] and result.paths == {}
+        assert result.history["loss"] == straight_run.history["loss"]
+        assert result.best_epoch == straight_run.best_epoch
+        best = weights_of(straight_run.paths["best"])
+        assert max_abs_difference(best, result.model.get_weights()) == 0.0
+
+    def test_keep_best_needs_validation(self, data):
+        with pytest.raises(ValueError, match="keep_best"):
+            train(build_tiny_model, data[0], None, tiny_config())
 
     def test_resume_extends_a_finished_run(self, data, straight_run, short_run, tmp_path):
         out = tmp_path / "run"
