@@ -73,7 +73,7 @@ def evaluate(
 ):
     """Return (rows, source): one row per (noise, drift, detector) with metrics averaged."""
     walk, source = _walk_source(preset)
-    params = GaitDetectionParams.paper() if params is None else params
+    params = GaitDetectionParams.updated() if params is None else params
     rows = []
     for noise in NOISE_LEVELS_M_S2:
         for drift in CADENCE_DRIFTS:
@@ -138,7 +138,7 @@ def main(argv=None):
     for item in args.set:
         field, _, value = item.partition("=")
         changes[field.strip()] = json.loads(value)
-    params = GaitDetectionParams.paper().replace(**changes)
+    params = GaitDetectionParams.updated().replace(**changes)
     rows, source = evaluate(
         n_seeds=args.n_seeds,
         duration_s=args.duration_s,
@@ -146,7 +146,7 @@ def main(argv=None):
         first_seed=args.first_seed,
         params=params,
     )
-    label = "GaitDetectionParams.paper()" + (f" with {changes}" if changes else "")
+    label = "GaitDetectionParams.updated()" + (f" with {changes}" if changes else "")
     print(
         f"Cycle detection on SIMULATED walks ({source}); {args.n_seeds} walks of "
         f"{args.duration_s:g} s per setting (seeds {args.first_seed}-"

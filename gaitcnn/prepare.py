@@ -119,7 +119,9 @@ class PrepareParams:
     edge: str = "strict"
     rate_hz: float = TARGET_RATE_HZ
     max_gap_s: float = 0.5
-    detection: dict = field(default_factory=lambda: dataclasses.asdict(GaitDetectionParams.paper()))
+    detection: dict = field(
+        default_factory=lambda: dataclasses.asdict(GaitDetectionParams.updated())
+    )
     subset: str = "auto"
     sensor: str | None = None
     dense_step: int = 0

@@ -149,11 +149,12 @@ class TestRawCnn:
 
 def test_registry_and_cached_window_shape():
     """The builder is found by name, and a cached raw window (1, T, C) gives the same output."""
-    from gaitcnn.models import MODEL_BUILDERS, SERIES_BUILDERS, get_builder
+    from gaitcnn.models import get_builder
     from gaitcnn.models.raw_cnn import TEST_HPARAMS, build_raw_cnn
+    from gaitcnn.registry import NETWORKS
 
-    assert get_builder("raw_cnn") is build_raw_cnn and "raw_cnn" not in MODEL_BUILDERS
-    assert set(SERIES_BUILDERS) == {"raw_cnn"} and get_builder("paper_cnn") is not None
+    assert get_builder("raw_cnn") is build_raw_cnn and NETWORKS["raw_cnn"].input_kind == "series"
+    assert get_builder("paper_cnn") is not None
     with pytest.raises(ValueError, match="resnet"):
         get_builder("resnet")
     hp = {k: v for k, v in TEST_HPARAMS.items() if k != "input_shape"}

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import keras
 
 from gaitcnn.constants import IMAGE_HEIGHT, IMAGE_WIDTH
-from gaitcnn.models import compact_cnn, inception, paper_cnn, tcnn
+from gaitcnn.models import compact_cnn, inception, paper_cnn, raw_cnn, tcnn
 from gaitcnn.models._blocks import InceptionFilters, conv_relu, inception_block
 from gaitcnn.models._flops import count_flops, count_params
 from gaitcnn.models.compact_cnn import COMPACT_CNN_HPARAMS, build_compact_cnn
@@ -20,6 +20,7 @@ from gaitcnn.models.inception import INCEPTION_STAGES, build_inception
 from gaitcnn.models.paper_cnn import PAPER_CNN_HPARAMS, build_paper_cnn
 from gaitcnn.models.raw_cnn import RAW_CNN_HPARAMS, build_raw_cnn
 from gaitcnn.models.tcnn import build_tcnn
+from gaitcnn.registry import NETWORKS
 
 __all__ = [
     "COMPACT_CNN_HPARAMS",
@@ -27,7 +28,6 @@ __all__ = [
     "MODEL_BUILDERS",
     "PAPER_CNN_HPARAMS",
     "RAW_CNN_HPARAMS",
-    "SERIES_BUILDERS",
     "TEST_HPARAMS",
     "InceptionFilters",
     "build_compact_cnn",
@@ -44,28 +44,19 @@ __all__ = [
     "inception_block",
 ]
 
-#: The single registry of model builders, keyed by the name the CLI and configs use. Every
+#: Every builder, keyed by the name configs and the command line use: a view of
+#: :data:`gaitcnn.registry.NETWORKS` (which also records each network's input kind). Every
 #: builder has the signature ``(input_shape, n_classes, **hparams) -> keras.Model`` (uncompiled).
 MODEL_BUILDERS: dict[str, Callable[..., keras.Model]] = {
-    "paper_cnn": build_paper_cnn,
-    "tcnn": build_tcnn,
-    "inception": build_inception,
-    # Beyond the paper: the improved preset's network.
-    "compact_cnn": build_compact_cnn,
+    name: spec.load() for name, spec in NETWORKS.items()
 }
-
-#: Beyond the paper: builders of networks that read raw signal windows ``(1, n_timepoints,
-#: n_channels)`` (``PrepareParams(representation="raw")``), not images. Kept apart from
-#: :data:`MODEL_BUILDERS`, whose contract is an image input ``(32, 64, N_l)``.
-SERIES_BUILDERS: dict[str, Callable[..., keras.Model]] = {"raw_cnn": build_raw_cnn}
 
 
 def get_builder(name: str) -> Callable[..., keras.Model]:
-    """The builder called ``name`` in :data:`MODEL_BUILDERS` or :data:`SERIES_BUILDERS`."""
-    builders = {**MODEL_BUILDERS, **SERIES_BUILDERS}
-    if name not in builders:
-        raise ValueError(f"Unknown model {name!r}; expected one of {sorted(builders)}")
-    return builders[name]
+    """The builder called ``name`` in :data:`MODEL_BUILDERS`."""
+    if name not in MODEL_BUILDERS:
+        raise ValueError(f"Unknown model {name!r}; expected one of {sorted(MODEL_BUILDERS)}")
+    return MODEL_BUILDERS[name]
 
 
 #: Tiny test configuration of every registered builder (keyword arguments, ``input_shape`` and
@@ -75,68 +66,50 @@ TEST_HPARAMS: dict[str, dict] = {
     "tcnn": tcnn.TEST_HPARAMS,
     "inception": inception.TEST_HPARAMS,
     "compact_cnn": compact_cnn.TEST_HPARAMS,
+    "raw_cnn": raw_cnn.TEST_HPARAMS,
 }
 
 
-def default_input_shape(model_name: str, n_channels: int) -> tuple[int, int, int]:
-    """Return the input shape the paper uses for ``model_name`` with ``n_channels`` sensors.
+def default_input_shape(model_name: str, n_channels: int, width: int = IMAGE_WIDTH) -> tuple:
+    """Return the input shape ``model_name`` reads with ``n_channels`` channels.
 
-    Every registered model reads AE-GDIs (or GDIs): ``(IMAGE_HEIGHT, IMAGE_WIDTH, n_channels)``
-    = ``(32, 64, N_l)``. The TCNN too: the paper treats the AE-GDI as a multi-variate time
-    series for Method 3.
+    Image networks read AE-GDIs (or GDIs), ``(IMAGE_HEIGHT, IMAGE_WIDTH, n_channels)`` = ``(32,
+    64, N_l)`` - the TCNN too: the paper treats the AE-GDI as a multi-variate time series for
+    Method 3. Series networks read raw windows ``(1, width, n_channels)``.
 
     Parameters
     ----------
     model_name : str
         A key of :data:`MODEL_BUILDERS`.
     n_channels : int
-        N_l, the number of image channels (1: acceleration; 2: acceleration and gyroscope).
+        Image channels N_l (1: acceleration; 2: acceleration and gyroscope), or signal channels.
+    width : int, default=64
+        Window length in samples (series networks).
 
     Returns
     -------
     tuple of int
-        (height, width, channels).
 
     Raises
     ------
     ValueError
         If ``model_name`` is not registered or ``n_channels`` is not positive.
     """
-    if model_name not in MODEL_BUILDERS:
-        raise ValueError(
-            f"Unknown model_name={model_name!r}; expected one of {sorted(MODEL_BUILDERS)}"
-        )
+    if model_name not in NETWORKS:
+        raise ValueError(f"Unknown model_name={model_name!r}; expected one of {sorted(NETWORKS)}")
     if not isinstance(n_channels, int) or n_channels < 1:
         raise ValueError(f"n_channels must be a positive int. Received: n_channels={n_channels!r}")
+    if NETWORKS[model_name].input_kind == "series":
+        return (1, width, n_channels)
     return (IMAGE_HEIGHT, IMAGE_WIDTH, n_channels)
 
 
 def build_model(model_name: str, input_shape, n_classes: int, **hparams) -> keras.Model:
     """Build a registered model by name: ``MODEL_BUILDERS[model_name](input_shape, ...)``.
 
-    Parameters
-    ----------
-    model_name : str
-        A key of :data:`MODEL_BUILDERS`.
-    input_shape : tuple of int
-        (height, width, channels).
-    n_classes : int
-        Outputs of the softmax layer.
-    **hparams
-        Keyword arguments of the builder.
-
-    Returns
-    -------
-    keras.Model
-        Uncompiled.
-
     Raises
     ------
     ValueError
         If ``model_name`` is not registered.
     """
-    if model_name not in MODEL_BUILDERS:
-        raise ValueError(
-            f"Unknown model_name={model_name!r}; expected one of {sorted(MODEL_BUILDERS)}"
-        )
-    return MODEL_BUILDERS[model_name](input_shape, n_classes, **hparams)
+    return get_builder(model_name)(input_shape, n_classes, **hparams)

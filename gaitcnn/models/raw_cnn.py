@@ -121,11 +121,12 @@ def build_raw_cnn(
         Blocks followed by a max-pool of 2 (from the first; at most ``len(filters)``).
     dropout_rate : float, default=0.3
         Fraction dropped before the softmax layer (training only).
-    channel_mean, channel_sd : array-like of shape (n_channels,), optional
-        Per-channel statistics of the training windows
-        (:func:`gaitcnn.rawwindows.channel_stats`). They are stored in the model (layer
-        ``normalization``), so the model takes unscaled windows. Default: mean 0, sd 1 (the
-        caller scales the windows itself).
+    channel_mean : array-like of shape (n_channels,), optional
+        Per-channel mean of the training windows (:func:`gaitcnn.rawwindows.channel_stats`),
+        stored in the model (layer ``normalization``), so the model takes unscaled windows.
+        Default: 0 (the caller scales the windows itself).
+    channel_sd : array-like of shape (n_channels,), optional
+        Per-channel standard deviation of the training windows, stored likewise. Default: 1.
     seed : int or None, default=None
         Base seed of the initializers (layer k uses ``seed + k``); ``None`` draws from Keras's
         global generator.
