@@ -41,14 +41,14 @@ class Row:
     labeling: dict
     auth: dict
     reason: str = ""
-    fusion: str = "mean_proba"  # how probe sequences are fused (no retraining needed)
+    fusion: str = "mean"  # how probe sequences are fused (no retraining needed)
     same_run_as: str | None = None  # reuse the trained networks of another row
     candidate: bool = False  # evaluated on top of the improved preset, adopted only if it helps
 
 
 _DENSE = {"segmentation": "dense", "dense_step": 4, "edge": "pad", "epochs": 15}
 _DENSE_AUTH = {"segmentation": "dense", "network": "paper_cnn", "train": {"epochs": 15}}
-_COMPACT = {**_DENSE, "model": "compact_cnn"}
+_COMPACT = {**_DENSE, "network": "compact_cnn"}
 _COMPACT_AUTH = {**_DENSE_AUTH, "network": "compact_cnn"}
 _SCHEDULE = {**_COMPACT, "lr_schedule": "cosine", "label_smoothing": 0.1}
 _SCHEDULE_AUTH = {
@@ -98,7 +98,7 @@ ROWS: tuple[Row, ...] = (
         {
             **_SCHEDULE,
             "representation": "raw",
-            "model": "raw_cnn",
+            "network": "raw_cnn",
             "channels": ("acc", "gyr", "acc_mag", "gyr_mag"),
             "epochs": 30,
         },
@@ -117,7 +117,7 @@ CANDIDATES: tuple[Row, ...] = (
         _SCHEDULE,
         _SCHEDULE_AUTH,
         "The sum of log-likelihoods is the maximum-likelihood decision for independent images.",
-        fusion="mean_log_proba",
+        fusion="mean_log",
         same_run_as="schedule",
         candidate=True,
     ),
@@ -153,7 +153,7 @@ REMOVALS: tuple[Row, ...] = (
     Row(
         "minus_dense",
         "improved minus dense images (GGGD cycles, strict edge; compact CNN, cosine, 15 epochs)",
-        {"model": "compact_cnn", "epochs": 15, "lr_schedule": "cosine", "label_smoothing": 0.1},
+        {"network": "compact_cnn", "epochs": 15, "lr_schedule": "cosine", "label_smoothing": 0.1},
         {},
         "Is the compact network alone enough, without the dense images?",
         candidate=True,
@@ -278,12 +278,14 @@ def labeling_params(row: Row, k: int, seed: int, plan: Plan):
     """The :class:`gaitcnn.labeling.LabelingParams` of a labeling cell."""
     from gaitcnn.labeling import LabelingParams
 
-    values = {**row.labeling, "n_subjects": k, "seed": seed}
+    values = dict(row.labeling)
     values.pop("fusion", None)
     if plan.epochs is not None:
         values["epochs"] = plan.epochs
-    hparams = dict(plan.model_hparams.get(values.get("model", "paper_cnn"), {}))
-    return LabelingParams(**values, fusion=row.fusion, model_hparams=hparams)
+    hparams = dict(plan.model_hparams.get(values.get("network", "paper_cnn"), {}))
+    return LabelingParams.from_preset(
+        "paper", n_subjects=k, seed=seed, fusion=row.fusion, hparams=hparams or None, **values
+    )
 
 
 def _row_seeds(plan: Plan, column: str, key: str, seeds: tuple) -> tuple:
@@ -331,6 +333,11 @@ def labeling_cell(row: Row, column: str, k: int, seed: int, plan: Plan, args) ->
     }
 
 
+def _without_preset(values: dict) -> dict:
+    model = {k: v for k, v in values.get("model", {}).items() if k != "preset"}
+    return {**values, "model": model}
+
+
 def _reuse_external(params, setting: str, args) -> dict | None:
     """Results of a finished ``gaitcnn.labeling`` run (``--reuse DIR``) with these settings."""
     for folder in args.reuse or ():
@@ -340,10 +347,9 @@ def _reuse_external(params, setting: str, args) -> dict | None:
         config = json.loads(config_path.read_text())
         results = json.loads(results_path.read_text())
         expected = "simulated" if setting == "default" else f"simulated-{setting}"
-        # "preset" is a label: the same fields are the same run.
-        theirs = {k: v for k, v in config.get("labeling", {}).items() if k != "preset"}
-        ours = {k: v for k, v in params.to_dict().items() if k != "preset"}
-        if theirs == ours and results.get("data") == expected:
+        # the preset is a label: the same fields are the same run
+        same = _without_preset(config.get("labeling", {})) == _without_preset(params.to_dict())
+        if same and results.get("data") == expected:
             print(f"reusing {folder}", flush=True)
             return results
     return None

@@ -30,10 +30,10 @@ METHOD_NAMES = {
 
 def apply_overrides(preset: dict, overrides) -> dict:
     """``--set key=value`` (JSON values; ``train.epochs=5`` sets a nested field) on ``auth``."""
-    from gaitcnn.authentication import _parse_set
+    from gaitcnn._cliutil import parse_set
 
     resolved = copy.deepcopy(preset)
-    for key, value in _parse_set(overrides).items():
+    for key, value in parse_set(overrides, dotted=True).items():
         if isinstance(value, dict):
             resolved["auth"].setdefault(key, {}).update(value)
         else:

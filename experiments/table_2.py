@@ -63,12 +63,13 @@ def runs_dir(args) -> Path:
 def model_hparams(size: dict, method: str, extra: dict | None = None) -> dict:
     """Builder hyper-parameters of ``method`` under ``size`` (tiny in --quick), plus ``extra``."""
     base = {}
-    if size["tiny_models"] and method not in ("minirocket",):  # peers have no network
-        from gaitcnn.labeling import METHODS
+    from gaitcnn.registry import METHODS
+
+    if size["tiny_models"] and method in METHODS:  # peers have no network
         from gaitcnn.models import TEST_HPARAMS
 
         # The builders' own tiny test configurations, minus what the run decides itself.
-        tiny = TEST_HPARAMS[METHODS[method].model]
+        tiny = TEST_HPARAMS[METHODS[method].network]
         base = {k: v for k, v in tiny.items() if k not in ("input_shape", "n_classes", "seed")}
     base.update(extra or {})
     return base
@@ -89,22 +90,20 @@ def labeling_run(
     from gaitcnn import __version__
     from gaitcnn.labeling import LabelingParams, run_labeling
 
-    params = LabelingParams(
+    params = LabelingParams.from_preset(
         n_subjects=n_subjects,
         method=method,
         epochs=size["epochs"],
         seed=size["seed"],
-        model_hparams=model_hparams(size, method, extra_hparams),
+        hparams=model_hparams(size, method, extra_hparams) or None,
     )
     data = str(args.data_root.resolve()) if args.data_root else f"sim{size['n_simulated']}"
     # The key holds the resolved image parameters (cycle detection included) and the package
     # version, so a run made with another detector or release is never reused.
-    # A peer builds no images: its runs do not depend on the image and detection parameters.
-    peer = method in ("minirocket",)
     key = json.dumps(
         {
             "params": params.to_dict(),
-            "prepare": None if peer else params.prepare_params().to_dict(),
+            "prepare": params.prepare_params().to_dict(),
             "gaitcnn": __version__,
             "data": data,
         },

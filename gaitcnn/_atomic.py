@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-__all__ = ["write_bytes_atomic", "write_json_atomic", "write_text_atomic"]
+__all__ = ["write_bytes_atomic", "write_csv_atomic", "write_json_atomic", "write_text_atomic"]
 
 
 def write_bytes_atomic(path, data: bytes) -> Path:
@@ -43,3 +43,16 @@ def write_json_atomic(path, payload: Any) -> Path:
     """Write ``payload`` as indented, key-sorted JSON to ``path`` atomically."""
     text = json.dumps(payload, indent=2, sort_keys=True, allow_nan=True, default=str)
     return write_text_atomic(path, text + "\n")
+
+
+def write_csv_atomic(path, rows: list[dict], fieldnames=None) -> Path:
+    """Write ``rows`` (dicts with the same keys) as CSV with a header to ``path`` atomically."""
+    import csv
+    import io
+
+    fieldnames = list(fieldnames or (rows[0] if rows else []))
+    buffer = io.StringIO(newline="")
+    writer = csv.DictWriter(buffer, fieldnames=fieldnames, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return write_text_atomic(path, buffer.getvalue())

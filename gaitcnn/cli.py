@@ -16,6 +16,7 @@ import click
 
 from gaitcnn import __version__
 from gaitcnn.constants import DATA_DIR_ENV, DATASET_NAMES, TARGET_RATE_HZ
+from gaitcnn.registry import NETWORKS
 
 __all__ = ["main"]
 
@@ -362,10 +363,11 @@ def _prepared_cache(dataset, data_root, cache_dir, seed, subjects, representatio
 @click.option(
     "--model",
     "model_name",
-    type=click.Choice(["paper_cnn", "tcnn", "inception"]),
+    type=click.Choice([n for n, spec in NETWORKS.items() if spec.input_kind == "image"]),
     default="paper_cnn",
     show_default=True,
-    help="Network: the paper CNN, Method 3's temporal CNN, or the Inception ablation.",
+    help="Network reading the cache's images: "
+    + "; ".join(f"{n}: {s.summary}" for n, s in NETWORKS.items() if s.input_kind == "image"),
 )
 @click.option(
     "--epochs", type=click.IntRange(min=1), default=50, show_default=True, help="[paper: 50]"
@@ -442,7 +444,7 @@ def train(
     "run_dir",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     required=True,
-    help="Run directory written by `gaitcnn train`.",
+    help="A run folder of `gaitcnn train`, `gaitcnn label` or `gaitcnn authenticate`.",
 )
 @click.option(
     "--which",
@@ -454,14 +456,20 @@ def train(
 @pass_context
 @handle_errors
 def evaluate(ctx, run_dir, which):
-    """Identify the probe sequences of the run's data set; write evaluation.json."""
+    """Evaluate a training, labeling or authentication run; write evaluation.json."""
     from gaitcnn.runs import evaluate_run
 
     result = evaluate_run(run_dir, which=which)
-    for level in ("per_image", "per_sequence"):
-        metrics = result[level]
-        click.echo(f"{level}: accuracy {metrics['accuracy']:.3f}, top-5 {metrics['top_5']:.3f}")
-    click.echo(f"data: {result['data']}; written to {run_dir / 'evaluation.json'}")
+    if result["run_kind"] == "authentication":
+        from gaitcnn.evaluate import format_table
+
+        click.echo(format_table(result["rows"]))
+    else:
+        for level in ("per_image", "per_sequence"):
+            metrics = result[level]
+            click.echo(f"{level}: accuracy {metrics['accuracy']:.3f}, top-5 {metrics['top_5']:.3f}")
+        click.echo(f"data: {result['data']}")
+    click.echo(f"written to {run_dir / 'evaluation.json'}")
 
 
 @main.command()

@@ -1,6 +1,7 @@
 """Stage 8: per-image softmax, fusion over images, and the paper's metrics as plain dicts.
 
-The metric and fusion functions use numpy only (no TensorFlow import, no model): they can be
+Fusion and ranks come from :mod:`gaitcnn.fusion` (re-exported here). The metric functions use
+numpy only (no TensorFlow import, no model): they can be
 used on saved softmax outputs. :func:`predict_proba` and :func:`evaluate` call a model's own
 ``predict`` and so need whatever framework the model brought.
 
@@ -16,9 +17,11 @@ Conventions
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
+
+from gaitcnn.fusion import FusedProba, class_ranks, cmc_curve, fuse_by_sequence, fuse_consecutive
 
 __all__ = [
     "FusedProba",
@@ -32,7 +35,6 @@ __all__ = [
     "predict_proba",
     "roc_auc",
     "roc_curve",
-    "true_class_ranks",
 ]
 
 
@@ -75,116 +77,6 @@ def predict_proba(model, images: np.ndarray, *, batch_size: int = 256) -> np.nda
         for i in range(0, images.shape[0], batch_size)
     ]
     return np.concatenate(chunks, axis=0)
-
-
-# --------------------------------------------------------------------------------------------
-# Fusion
-# --------------------------------------------------------------------------------------------
-
-
-class FusedProba(NamedTuple):
-    """Fused softmax outputs.
-
-    Attributes
-    ----------
-    proba : np.ndarray, shape (n_decisions, n_classes)
-        Mean softmax of each fused group of images.
-    group_ids : np.ndarray, shape (n_decisions,)
-        The recording / sequence each decision belongs to.
-    first_index : np.ndarray of int, shape (n_decisions,)
-        Index (into the original arrays) of the first image of each decision; the label of a
-        decision is ``labels[first_index]``.
-    """
-
-    proba: np.ndarray
-    group_ids: np.ndarray
-    first_index: np.ndarray
-
-
-def _check_proba_and_groups(proba, group_ids) -> tuple[np.ndarray, np.ndarray]:
-    proba = np.asarray(proba, dtype=np.float64)
-    group_ids = np.asarray(group_ids)
-    if proba.ndim != 2:
-        raise ValueError(f"proba must be 2-D (n_images, n_classes). Received {proba.shape}.")
-    if group_ids.shape != (proba.shape[0],):
-        raise ValueError(
-            f"group_ids must have shape ({proba.shape[0]},) like proba's rows. Received "
-            f"{group_ids.shape}."
-        )
-    return proba, group_ids
-
-
-def _groups_in_order(group_ids: np.ndarray) -> list[np.ndarray]:
-    """Indices of each group's images, groups in order of first appearance."""
-    if group_ids.size == 0:
-        return []
-    _, first, inverse = np.unique(group_ids, return_index=True, return_inverse=True)
-    order = np.argsort(first, kind="stable")
-    members = [np.flatnonzero(inverse == g) for g in order]
-    return members
-
-
-def fuse_consecutive(proba, group_ids, n: int) -> FusedProba:
-    """Mean softmax over non-overlapping runs of ``n`` consecutive images of one recording.
-
-    Within each group (recording), images are taken in the order they appear in ``proba``
-    (which must be their temporal order) and cut into consecutive, non-overlapping chunks of
-    ``n``: images 0..n-1, n..2n-1, ...; a trailing chunk of fewer than ``n`` images is
-    dropped. Chunks never span two groups. [R] of paper 2.1: "probes of N consecutive cycles",
-    fused by the mean of their softmax outputs.
-
-    Parameters
-    ----------
-    proba : np.ndarray, shape (n_images, n_classes)
-    group_ids : np.ndarray, shape (n_images,)
-        Recording (or session) id of each image; any hashable dtype numpy can sort.
-    n : int
-        Images per decision, >= 1 (``n=1`` returns the images unchanged).
-
-    Returns
-    -------
-    FusedProba
-        Decisions ordered by group (first appearance), then time.
-    """
-    proba, group_ids = _check_proba_and_groups(proba, group_ids)
-    if not (isinstance(n, int | np.integer) and n >= 1):
-        raise ValueError(f"n must be an integer >= 1. Received: n={n!r}")
-    fused, groups, firsts = [], [], []
-    for members in _groups_in_order(group_ids):
-        n_chunks = members.size // n
-        if n_chunks == 0:
-            continue
-        chunks = members[: n_chunks * n].reshape(n_chunks, n)
-        fused.append(proba[chunks].mean(axis=1))
-        groups.append(group_ids[chunks[:, 0]])
-        firsts.append(chunks[:, 0])
-    if not fused:
-        return FusedProba(np.zeros((0, proba.shape[1])), group_ids[:0], np.zeros(0, dtype=np.int64))
-    return FusedProba(np.concatenate(fused), np.concatenate(groups), np.concatenate(firsts))
-
-
-def fuse_by_sequence(proba, sequence_ids) -> FusedProba:
-    """Mean softmax over all images of each sequence (paper 2.2: a probe sequence as a whole).
-
-    Parameters
-    ----------
-    proba : np.ndarray, shape (n_images, n_classes)
-    sequence_ids : np.ndarray, shape (n_images,)
-
-    Returns
-    -------
-    FusedProba
-        One decision per sequence, in order of first appearance.
-    """
-    proba, sequence_ids = _check_proba_and_groups(proba, sequence_ids)
-    members = _groups_in_order(sequence_ids)
-    if not members:
-        return FusedProba(
-            np.zeros((0, proba.shape[1])), sequence_ids[:0], np.zeros(0, dtype=np.int64)
-        )
-    fused = np.stack([proba[m].mean(axis=0) for m in members])
-    firsts = np.array([m[0] for m in members], dtype=np.int64)
-    return FusedProba(fused, sequence_ids[firsts], firsts)
 
 
 # --------------------------------------------------------------------------------------------
@@ -329,33 +221,6 @@ def binary_metrics(scores, y_true, threshold: float = 0.5) -> dict[str, float]:
 # --------------------------------------------------------------------------------------------
 
 
-def true_class_ranks(proba, y_true) -> np.ndarray:
-    """1-based rank of the true class in each row of ``proba``.
-
-    rank = 1 + (classes scoring strictly higher) + (classes scoring equal with a lower index),
-    i.e. ties are broken towards the lower class index exactly like ``np.argmax``, so rank 1
-    is the same decision as ``argmax(proba) == y_true``.
-    """
-    proba = np.asarray(proba, dtype=np.float64)
-    y_true = np.asarray(y_true)
-    if proba.ndim != 2 or y_true.shape != (proba.shape[0],):
-        raise ValueError(
-            f"proba must be (n, n_classes) and y_true (n,). Received {proba.shape} and "
-            f"{y_true.shape}."
-        )
-    if not np.issubdtype(y_true.dtype, np.integer):
-        raise ValueError(f"y_true must hold integer class indices. Received {y_true.dtype}.")
-    if y_true.size and (y_true.min() < 0 or y_true.max() >= proba.shape[1]):
-        raise ValueError(
-            f"y_true must be class indices in [0, {proba.shape[1]}). Found "
-            f"[{y_true.min()}, {y_true.max()}]."
-        )
-    true_scores = proba[np.arange(proba.shape[0]), y_true][:, None]
-    lower_index = np.arange(proba.shape[1])[None, :] < y_true[:, None]
-    higher = (proba > true_scores) | ((proba == true_scores) & lower_index)
-    return 1 + higher.sum(axis=1)
-
-
 def identification_metrics(proba, y_true, k: Sequence[int] = (1, 5)) -> dict[str, Any]:
     """Labelling metrics: top-1 accuracy, top-k accuracies and the CMC curve (paper 2.2).
 
@@ -374,15 +239,12 @@ def identification_metrics(proba, y_true, k: Sequence[int] = (1, 5)) -> dict[str
         ``accuracy`` (= top-1), ``top_<k>`` for each k, ``cmc`` (list of floats, entry r-1 =
         share of decisions whose true class is ranked r or better, r = 1 .. n_classes:
         non-decreasing, ending at 1.0), ``mean_rank`` and ``n_decisions``. Ties follow
-        :func:`true_class_ranks`.
+        :func:`gaitcnn.fusion.class_ranks`.
     """
-    ranks = true_class_ranks(proba, y_true)
+    ranks = class_ranks(proba, y_true)
     n_classes = np.asarray(proba).shape[1]
     n = ranks.size
-    if n == 0:
-        cmc = np.full(n_classes, np.nan)
-    else:
-        cmc = np.cumsum(np.bincount(ranks - 1, minlength=n_classes)) / n
+    cmc = cmc_curve(ranks, n_classes)
     result: dict[str, Any] = {"accuracy": float(cmc[0]) if n_classes else float("nan")}
     for rank in k:
         if not (isinstance(rank, int | np.integer) and rank >= 1):

@@ -161,7 +161,7 @@ class PeerSpec:
 #: Peer methods from outside the paper, run on exactly the same splits (``--method``).
 PEERS: dict[str, PeerSpec] = {
     "minirocket": PeerSpec(
-        "gaitcnn.peers.minirocket:MiniRocketClassifier",
+        "gaitcnn.peers.minirocket:MiniRocketWindowClassifier",
         "MiniRocket peer (random kernels + ridge)",
     ),
 }

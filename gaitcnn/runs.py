@@ -23,6 +23,7 @@ __all__ = [
     "STRATEGIES",
     "evaluate_run",
     "make_strategy",
+    "run_kind",
     "train_run",
 ]
 
@@ -195,31 +196,86 @@ def train_run(
     )
 
 
+def run_kind(run_dir) -> str:
+    """What wrote ``run_dir``: ``"train"``, ``"labeling"`` or ``"authentication"``.
+
+    Raises
+    ------
+    FileNotFoundError
+        Naming the folder and the files looked for, when it is none of them.
+    """
+    run_dir = Path(run_dir)
+    if (run_dir / "model.gaitcnn").is_file() and (run_dir / "results.json").is_file():
+        return "labeling"
+    if (run_dir / "summary.json").is_file() and (run_dir / "runs").is_dir():
+        return "authentication"
+    if (run_dir / "config.json").is_file() and (
+        (run_dir / "best.keras").is_file() or (run_dir / "final.keras").is_file()
+    ):
+        return "train"
+    raise FileNotFoundError(
+        f"{run_dir} is not a gaitcnn run: expected a training run (config.json and best.keras "
+        "or final.keras), a labeling run (results.json and model.gaitcnn) or an "
+        "authentication run (summary.json and runs/)"
+    )
+
+
 def evaluate_run(run_dir, *, which: str = "auto") -> dict:
-    """Evaluate a run on the probe sessions of its cache, per image and per probe sequence.
+    """Evaluate a training, labeling or authentication run; write ``run_dir/evaluation.json``.
+
+    - a training run (:func:`train_run`) or a labeling run (``python -m gaitcnn.labeling``):
+      its model identifies the probe images of its data, per image and per probe sequence;
+    - an authentication run (``gaitcnn authenticate``): the table is recomputed from the stored
+      per-classifier records, with the EER and ROC AUC of the pooled single-cycle scores.
 
     Parameters
     ----------
     run_dir : str or os.PathLike
-        A directory written by :func:`train_run`.
     which : {"auto", "best", "final"}
-        The model to load (``auto``: best if kept, else final).
+        Training runs: the model to load (``auto``: best if kept, else final).
 
     Returns
     -------
     dict
-        ``per_image`` and ``per_sequence`` identification metrics (accuracy, top-k, CMC),
-        the numbers of probe images and sequences, and the subjects of the probe that the
-        model never saw (counted as errors). Also written to ``run_dir/evaluation.json``.
+        Identification runs: ``per_image`` and ``per_sequence`` metrics (accuracy, top-k, CMC),
+        the numbers of probe images and sequences. Authentication runs: ``rows`` and
+        ``pooled``.
     """
-    from gaitcnn.evaluate import fuse_by_sequence, identification_metrics, predict_proba
+    run_dir = Path(run_dir)
+    kind = run_kind(run_dir)
+    if kind == "authentication":
+        result = _evaluate_authentication(run_dir)
+    elif kind == "labeling":
+        result = _evaluate_labeling(run_dir)
+    else:
+        result = _evaluate_training(run_dir, which)
+    result["run_kind"] = kind
+    write_json_atomic(run_dir / "evaluation.json", result)
+    return result
+
+
+def _identification(proba, y, groups, n_classes: int) -> dict:
+    """Per-image and per-sequence identification metrics of probe scores."""
+    from gaitcnn.evaluate import identification_metrics
+    from gaitcnn.fusion import fuse_by_sequence
+
+    fused = fuse_by_sequence(proba, groups)
+    return {
+        "n_probe_images": len(y),
+        "n_probe_sequences": len(fused.group_ids),
+        "n_classes": int(n_classes),
+        "per_image": identification_metrics(proba, y),
+        "per_sequence": identification_metrics(fused.proba, y[fused.first_index]),
+    }
+
+
+def _evaluate_training(run_dir: Path, which: str) -> dict:
+    from gaitcnn.evaluate import predict_proba
     from gaitcnn.export import load_model
 
-    run_dir = Path(run_dir)
-    config_path = run_dir / "config.json"
-    if not config_path.is_file():
-        raise FileNotFoundError(f"{run_dir} is not a training run (no config.json)")
-    meta = json.loads(config_path.read_text())["metadata"]
+    meta = json.loads((run_dir / "config.json").read_text()).get("metadata") or {}
+    if "cache" not in meta or "class_names" not in meta:
+        raise ValueError(f"{run_dir / 'config.json'} records no image cache and class names")
     model_file = run_dir / ("final.keras" if which == "final" else "best.keras")
     if which == "auto" and not model_file.exists():
         model_file = run_dir / "final.keras"
@@ -232,18 +288,50 @@ def evaluate_run(run_dir, *, which: str = "auto") -> dict:
         raise ValueError(f"{meta['cache']}: no probe images of the trained subjects")
     probe = probe.select(known)
     y = np.searchsorted(class_ids, probe.subject_ids)
-    proba = predict_proba(model, probe.images)
-    per_image = identification_metrics(proba, y)
-    fused = fuse_by_sequence(proba, probe.recording_index)
-    per_sequence = identification_metrics(fused.proba, y[fused.first_index])
-    result = {
-        "model_file": str(model_file),
-        "n_probe_images": len(probe),
-        "n_probe_sequences": len(fused.group_ids),
-        "n_classes": len(class_ids),
-        "data": meta.get("source"),
-        "per_image": per_image,
-        "per_sequence": per_sequence,
-    }
-    write_json_atomic(run_dir / "evaluation.json", result)
-    return result
+    result = _identification(predict_proba(model, probe.images), y, probe.recording_index,
+                             len(class_ids))  # fmt: skip
+    return {"model_file": str(model_file), "data": meta.get("source"), **result}
+
+
+def _evaluate_labeling(run_dir: Path) -> dict:
+    from gaitcnn.cache import CacheRows
+    from gaitcnn.estimator import GaitModel
+    from gaitcnn.labeling import make_split
+
+    config = json.loads((run_dir / "config.json").read_text())
+    protocol = config["labeling"]
+    model = GaitModel.load(run_dir / "model.gaitcnn")
+    meta = read_image_set(config["image_cache"], expected_params=config["prepare"],
+                          load_images=False)  # fmt: skip
+    split = make_split(meta, protocol["n_subjects"], protocol["seed"])
+    scores = model.window_scores(CacheRows(config["image_cache"], split.probe_rows))
+    result = _identification(scores, split.probe_labels[split.probe_owner], split.probe_owner,
+                             len(model.classes_))  # fmt: skip
+    return {"model_file": str(run_dir / "model.gaitcnn"), "data": config.get("data"), **result}
+
+
+def _evaluate_authentication(run_dir: Path) -> dict:
+    from gaitcnn.authentication import AuthConfig, aggregate
+    from gaitcnn.evaluate import equal_error_rate, roc_auc
+
+    summary = json.loads((run_dir / "summary.json").read_text())
+    config = AuthConfig.from_dict(summary["config"])
+    records = [json.loads(p.read_text()) for p in sorted((run_dir / "runs").glob("*.json"))]
+    if not records:
+        raise ValueError(f"{run_dir / 'runs'} holds no classifier records")
+    pooled = {}
+    for method in config.methods:
+        for probe in ("same_day", "different_day"):
+            scores, labels = [], []
+            for record in records:
+                stored = record["image_scores"].get(method, {}).get(probe)
+                if stored is not None:
+                    scores += stored
+                    labels += [int(c) for c in record["results"][method][probe]["1"]["genuine"]]
+            if scores:
+                pooled[f"{method}/{probe}"] = {
+                    "eer": equal_error_rate(scores, labels),
+                    "auc": roc_auc(scores, labels),
+                    "n_scores": len(scores),
+                }
+    return {"rows": aggregate(records, config), "pooled": pooled, "n_records": len(records)}

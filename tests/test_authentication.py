@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from gaitcnn import authentication as auth
+from gaitcnn.authentication import _run as auth_run
 from gaitcnn.authentication import AuthConfig, spans_overlap
 
 pytestmark = pytest.mark.tf  # make_split uses gaitcnn.pipeline, which imports TensorFlow
@@ -150,7 +151,7 @@ class TestScoring:
         scores = rng.random(40)
         labels = np.repeat([1, 0], 20)
         groups = np.repeat(np.arange(4), 10)
-        res = auth._score_probe(scores, labels, groups, (1, 2, 3, 5))
+        res = auth_run._score_probe(scores, labels, groups, (1, 2, 3, 5))
         for n, m in res.items():
             flags = np.array([int(c) for c in m["correct"]])
             assert m["accuracy"] == pytest.approx(flags.mean())
@@ -196,7 +197,7 @@ class TestResume:
             calls.append(args[2:4])
             return real(*args, **kwargs)
 
-        monkeypatch.setattr(auth, "run_classifier", counting)
+        monkeypatch.setattr(auth_run, "run_classifier", counting)
         lines.clear()
         second = auth.run_authentication(
             image_set, config, tmp_path, features=feats, progress=lines.append
@@ -250,43 +251,46 @@ class TestResume:
         json.dumps(rows)  # serialisable
 
 
-class TestFastTraining:
-    """The plain training loop of the ``fast`` trainer (tiny network, a few epochs)."""
+class TestCnnClassifier:
+    """One classifier's CNN: a two-class GaitModel trained in memory (tiny network)."""
 
     @staticmethod
-    def _data(n=24, seed=0):
-        rng = np.random.default_rng(seed)
-        y = np.arange(n) % 2
-        x = rng.normal(0.0, 1.0, (n, 16, 16, 1)).astype(np.float32) + y[:, None, None, None]
-        return x, y
+    def _image_set():
+        image_set, _ = fake_image_set()
+        rng = np.random.default_rng(0)
+        genuine = (image_set.subject_ids == 1).astype(np.float32)
+        images = rng.normal(0.0, 1.0, (len(image_set), 16, 16, 1)).astype(np.float32)
+        images += genuine[:, None, None, None]
+        return ImageSetWith(image_set, images)
 
-    def _fit(self, seed, epochs=3, with_val=True):
-        from gaitcnn.models import build_paper_cnn
-        from gaitcnn.train import TrainConfig, compile_model, set_seeds
+    def _record(self, tmp_path, seed=0):
+        config = AuthConfig(
+            methods=("ae_gdi_cnn",), n_repetitions=1, seed=seed, subjects=(1,), train_share=0.5,
+            train={"epochs": 3, "batch_size": 10},
+            model={"conv_filters": (4, 4, 4), "fl1_units": 8},
+        )  # fmt: skip
+        return auth.run_classifier(self._image_set(), {}, 1, 0, config)
 
-        x, y = self._data()
-        tconf = TrainConfig.paper().replace(epochs=epochs, batch_size=10, seed=seed)
-        set_seeds(seed)
-        model = compile_model(
-            build_paper_cnn((16, 16, 1), 2, seed=seed, conv_filters=(4, 4, 4), fl1_units=8),
-            tconf,
-        )
-        xv, yv = (x[:6], y[:6]) if with_val else (x[:0], y[:0])
-        best = auth._fast_fit(model, x[6:], y[6:], xv, yv, tconf, seed)
-        forward = auth._forward_fn(model, __import__("tensorflow").TensorSpec((None, 16, 16, 1)))
-        return best, auth._predict(forward, x, chunk=7)
+    def test_deterministic_and_best_epoch_kept(self, tmp_path):
+        first, again = self._record(tmp_path), self._record(tmp_path)
+        assert first["image_scores"] == again["image_scores"]
+        assert first["n_validation"] > 0 and 1 <= first["best_epoch"] <= 3
+        scores = np.array(first["image_scores"]["ae_gdi_cnn"]["different_day"])
+        assert scores.size == first["n_probe"]["different_day"] and np.isfinite(scores).all()
+        assert ((scores >= 0) & (scores <= 1)).all()
 
-    def test_deterministic_for_a_seed(self):
-        best_a, p_a = self._fit(3)
-        best_b, p_b = self._fit(3)
-        assert best_a == best_b and 1 <= best_a <= 3
-        np.testing.assert_array_equal(p_a, p_b)
-        assert p_a.shape == (24, 2)
-        np.testing.assert_allclose(p_a.sum(axis=1), 1.0, rtol=1e-5)
+    def test_writes_nothing(self, tmp_path, monkeypatch):
+        monkeypatch.chdir(tmp_path)
+        self._record(tmp_path, seed=1)
+        assert list(tmp_path.iterdir()) == []
 
-    def test_without_validation_keeps_last_epoch(self):
-        best, p = self._fit(4, epochs=2, with_val=False)
-        assert best is None and np.isfinite(p).all()
+
+def ImageSetWith(image_set, images):
+    """``image_set`` with other image arrays (for the CNN, 16 x 16 images)."""
+    import dataclasses
+
+    return dataclasses.replace(image_set, images=images, params={"rate_hz": 50.0,
+                                                                  "channels": ["acc"]})  # fmt: skip
 
 
 class TestWorkers:
@@ -346,17 +350,16 @@ def dense_metadata(step=25, n_subjects=4, n_images=(700, 500)):
     return np.array(subject_ids), np.array(sessions, dtype=object), np.array(rec), np.array(starts)
 
 
-class TestImprovedPreset:
-    def test_paper_config_keys_and_hash_unchanged(self):
+class TestPresets:
+    def test_paper_config_keys_and_no_preset_that_repeats_another(self):
         paper = AuthConfig.from_preset("paper")
         assert paper == AuthConfig()
         # fields added for the presets are left out of the paper's dict (stored records stay
         # valid)
         assert not {"network", "segmentation", "preset"} & set(paper.to_dict())
-        # the ablation adopted no change for authentication: same settings, same classifiers
-        improved = AuthConfig.from_preset("improved")
-        assert improved.preset == "improved" and improved.network == "paper_cnn"
-        assert improved.classifier_hash() == paper.classifier_hash()
+        # no preset is offered that trains the same classifiers as another one
+        hashes = [AuthConfig.from_preset(name).classifier_hash() for name in auth.PRESETS]
+        assert len(set(hashes)) == len(hashes)
         dense = AuthConfig(segmentation="dense", network="compact_cnn")
         assert dense.classifier_hash() != paper.classifier_hash()
         prep = dense.prepare_params()
@@ -383,4 +386,36 @@ class TestImprovedPreset:
         from click.testing import CliRunner
 
         result = CliRunner().invoke(auth.authenticate_command, ["--help"])
-        assert result.exit_code == 0 and "--preset [paper|improved]" in result.output
+        assert result.exit_code == 0
+        assert f"--preset [{'|'.join(auth.PRESETS)}]" in result.output
+
+
+def test_evaluate_command_on_an_authentication_run(tmp_path):
+    """``gaitcnn evaluate --model <authentication run>`` recomputes the table from the records."""
+    from click.testing import CliRunner
+
+    from gaitcnn.cli import main
+    from gaitcnn.prepare import ensure_simulated
+
+    root = ensure_simulated("mcgill", cache_dir=tmp_path, n_subjects=3, duration_s=90.0)
+    out = tmp_path / "auth"
+    args = ["authenticate", "--data-root", str(root), "--cache-dir", str(tmp_path)]
+    args += ["--out", str(out), "--method", "cosine_gdi", "--set", "n_repetitions=1"]
+    result = CliRunner().invoke(main, [*args, "--set", "train_share=0.5"])
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(main, ["evaluate", "--model", str(out)])
+    assert result.exit_code == 0, result.output
+    evaluation = json.loads((out / "evaluation.json").read_text())
+    summary = json.loads((out / "summary.json").read_text())
+    assert evaluation["run_kind"] == "authentication" and evaluation["rows"] == summary["rows"]
+    pooled = evaluation["pooled"]["cosine_gdi/different_day"]
+    assert 0.0 <= pooled["eer"] <= 1.0 and pooled["n_scores"] > 0
+
+
+def test_evaluate_command_on_something_else_names_the_folder(tmp_path):
+    from click.testing import CliRunner
+
+    from gaitcnn.cli import main
+
+    result = CliRunner().invoke(main, ["evaluate", "--model", str(tmp_path)])
+    assert result.exit_code == 2 and "is not a gaitcnn run" in result.output

@@ -20,8 +20,8 @@ from gaitcnn.evaluate import (
     predict_proba,
     roc_auc,
     roc_curve,
-    true_class_ranks,
 )
+from gaitcnn.fusion import class_ranks as true_class_ranks
 
 
 class FakeModel:

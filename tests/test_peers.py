@@ -18,12 +18,9 @@ from click.testing import CliRunner
 from gaitcnn.peers.minirocket import (
     AEON_MISSING_MESSAGE,
     PeerDependencyError,
-    labeling_split,
-    load_labeling_segments,
     make_windows,
     require_aeon,
     signal_channels,
-    sum_scores_by_sequence,
     window_starts,
 )
 
@@ -108,21 +105,6 @@ class TestContractChannels:
             signal_channels(np.zeros((5, 3)), np.zeros((4, 3)))
 
 
-class TestBehaviourSequenceSums:
-    def test_sum_and_first_n(self):
-        scores = np.array([[1.0, 0.0], [0.0, 5.0], [2.0, 1.0], [4.0, 0.0], [0.0, 1.0]])
-        owner = np.array([1, 0, 1, 0, 1])  # interleaved owners, temporal order per owner kept
-        summed, n = sum_scores_by_sequence(scores, owner, 3)
-        np.testing.assert_allclose(summed[0], [4.0, 5.0])
-        np.testing.assert_allclose(summed[1], [3.0, 2.0])
-        assert np.isnan(summed[2]).all()
-        np.testing.assert_array_equal(n, [2, 3, 0])
-        first, n1 = sum_scores_by_sequence(scores, owner, 3, max_windows=1)
-        np.testing.assert_allclose(first[0], [0.0, 5.0])
-        np.testing.assert_allclose(first[1], [1.0, 0.0])
-        np.testing.assert_array_equal(n1, [1, 1, 0])
-
-
 # --------------------------------------------------------------------------------------------
 # The split equals the CNN's (numpy only: the image cache is built without TensorFlow)
 # --------------------------------------------------------------------------------------------
@@ -147,61 +129,29 @@ def ouisir12(tmp_path_factory):
     }
 
 
-def _cnn_split(recordings: list, k: int, seed: int):
-    """The lines of gaitcnn.labeling.run_labeling that pick subjects and probe sequences."""
-    from gaitcnn.labeling import draw_subjects
+def _split_of(ouisir12, **model_fields):
+    """The labeling split of the cache of a method's own front end."""
+    from gaitcnn.cache import read_image_set
+    from gaitcnn.labeling import LabelingParams, make_split
+    from gaitcnn.prepare import prepare_dataset
 
-    by_session: dict[str, set] = {"gallery": set(), "probe": set()}
-    for rec in recordings:
-        if rec["session"] in by_session:
-            by_session[rec["session"]].add(int(rec["subject_id"]))
-    pool = sorted(by_session["gallery"] & by_session["probe"])
-    chosen = draw_subjects(pool, k, seed)
-    class_of = {int(s): i for i, s in enumerate(chosen)}
-    probe_sequences = sorted(
-        {
-            r["key"]
-            for r in recordings
-            if r["session"] == "probe" and int(r["subject_id"]) in class_of
-        }
-    )
-    return pool, chosen, probe_sequences
+    prep = LabelingParams.from_preset(n_subjects=5, **model_fields).prepare_params()
+    base = ouisir12["base"]
+    cache = prepare_dataset(prep, ouisir12["root"], cache_dir=base / "images", progress=False)
+    meta = read_image_set(cache, expected_params=prep.to_dict(), load_images=False)
+    return lambda k, seed: make_split(meta, k, seed)
 
 
 class TestSplitMatchesCNN:
-    def test_segments_are_the_cache_recordings(self, ouisir12):
-        segments = load_labeling_segments(ouisir12["root"], ouisir12["prep"])
-        ours = [(s.key, s.subject_id, s.session, s.n_timepoints) for s in segments]
-        cache = [
-            (r["key"], int(r["subject_id"]), r["session"], int(r["n_timepoints"]))
-            for r in ouisir12["images"].recordings
-        ]
-        assert ours == cache
-
     @pytest.mark.parametrize(("k", "seed"), [(5, 0), (5, 3), (12, 1), (40, 0)])
-    def test_pool_draw_and_probe_keys(self, ouisir12, k, seed):
-        segments = load_labeling_segments(ouisir12["root"], ouisir12["prep"])
-        pool, chosen, probe_sequences = _cnn_split(ouisir12["images"].recordings, k, seed)
-        split = labeling_split(segments, k, seed)
-        assert split.pool == pool
-        np.testing.assert_array_equal(split.chosen, chosen)
-        assert split.probe_sequences == probe_sequences
-        assert len(split.gallery_keys) == chosen.size  # one gallery walk per drawn subject
-        # the same function on the cache's own table agrees too
-        assert labeling_split(ouisir12["images"].recordings, k, seed).probe_sequences == (
-            probe_sequences
-        )
-
-    def test_subject_without_probe_leaves_pool(self):
-        recs = [
-            {"key": f"{s}/{sess}/w", "subject_id": s, "session": sess}
-            for s in (1, 2, 3)
-            for sess in ("gallery", "probe")
-            if not (s == 2 and sess == "probe")
-        ]
-        assert labeling_split(recs, 5, 0).pool == [1, 3]
-        with pytest.raises(ValueError, match=">= 2 subjects"):
-            labeling_split(recs[:2], 5, 0)
+    def test_pool_draw_and_probe_walks_do_not_depend_on_the_method(self, ouisir12, k, seed):
+        cnn = _split_of(ouisir12)(k, seed)
+        peer = _split_of(ouisir12, method="minirocket")(k, seed)
+        assert peer.pool == cnn.pool
+        np.testing.assert_array_equal(peer.chosen, cnn.chosen)
+        assert peer.probe_sequences == cnn.probe_sequences
+        np.testing.assert_array_equal(peer.probe_labels, cnn.probe_labels)
+        assert peer.n_gallery_walks == cnn.chosen.size  # one gallery walk per drawn subject
 
 
 # --------------------------------------------------------------------------------------------
@@ -236,13 +186,11 @@ class TestContractMissingAeon:
         assert "Traceback" not in result.output
 
     def test_run_fails_before_touching_data(self, no_aeon, tmp_path):
-        from gaitcnn.labeling import LabelingParams
-        from gaitcnn.peers.minirocket import run_minirocket_labeling
+        from gaitcnn.labeling import LabelingParams, run_labeling
 
+        params = LabelingParams.from_preset(n_subjects=2, method="minirocket")
         with pytest.raises(PeerDependencyError):
-            run_minirocket_labeling(
-                LabelingParams(n_subjects=2), out_dir=tmp_path, data_root=tmp_path / "missing"
-            )
+            run_labeling(params, out_dir=tmp_path, data_root=tmp_path / "missing")
         assert not (tmp_path / "results.json").exists()
 
 
@@ -435,36 +383,30 @@ class TestAuthenticationHelpers:
             ridge_accept_scores(x[:30], y[:30], probe)
 
 
-def test_run_minirocket_labeling_end_to_end(ouisir12, tmp_path):
+def test_minirocket_labeling_end_to_end(ouisir12, tmp_path):
     pytest.importorskip("aeon")
-    from gaitcnn.labeling import LabelingParams
-    from gaitcnn.peers.minirocket import run_minirocket_labeling
+    from gaitcnn import GaitModel
+    from gaitcnn.labeling import LabelingParams, run_labeling
 
-    params = LabelingParams(n_subjects=5, seed=0)
-    res = run_minirocket_labeling(
-        params,
-        out_dir=tmp_path,
-        cache_dir=ouisir12["base"],
-        n_simulated=12,
-        num_kernels=TINY_KERNELS,
-        step_s=0.64,
+    params = LabelingParams.from_preset(
+        n_subjects=5, seed=0, method="minirocket", hparams={"num_kernels": TINY_KERNELS}
     )
-    _, chosen, probe_sequences = _cnn_split(ouisir12["images"].recordings, 5, 0)
-    assert res["method"] == "minirocket"
-    assert res["simulated"] is True
-    assert res["n_subjects"] == 5
-    assert res["n_probe_sequences"] == len(probe_sequences)
+    res = run_labeling(params, out_dir=tmp_path, cache_dir=ouisir12["base"], n_simulated=12)
+    cnn = _split_of(ouisir12)(5, 0)
+    assert res["method"] == "minirocket" and res["simulated"] is True
+    assert res["n_subjects"] == 5 and res["n_probe_sequences"] == len(cnn.probe_sequences)
     assert res["n_probe_sequences_without_images"] == 0
     assert 0.0 <= res["accuracy"] <= res["top5"] <= 1.0
     assert res["params"] == 5 * TINY_KERNELS + 5
     assert res["model_size_bytes"] > 0
     assert set(res["accuracy_by_n"]) == {"1", "2", "3", "4", "5", "6"}
     config = json.loads((tmp_path / "config.json").read_text())
-    assert config["subjects"] == chosen.tolist()
+    assert config["subjects"] == cnn.chosen.tolist()
     rows = (tmp_path / "sequences.csv").read_text().splitlines()
-    assert [r.split(",")[0] for r in rows[1:]] == probe_sequences
-    on_disk = json.loads((tmp_path / "results.json").read_text())
-    assert on_disk["accuracy"] == res["accuracy"]
+    assert [r.split(",")[0] for r in rows[1:]] == cnn.probe_sequences
+    assert json.loads((tmp_path / "results.json").read_text())["accuracy"] == res["accuracy"]
+    # the saved model is the peer that made these decisions
+    assert GaitModel.load(tmp_path / "model.gaitcnn").config.method == "minirocket"
 
 
 # --------------------------------------------------------------------------------------------
@@ -480,12 +422,13 @@ def test_label_cli_method_minirocket(ouisir12, tmp_path):
 
     out = tmp_path / "run"
     args = ["--subjects", "5", "--method", "minirocket", "--data-root", str(ouisir12["root"])]
+    args += ["--set", f"num_kernels={TINY_KERNELS}", "--cache-dir", str(ouisir12["base"])]
     result = CliRunner().invoke(labeling_command, [*args, "--out", str(out)])
     assert result.exit_code == 0, result.output
     res = json.loads((out / "results.json").read_text())
     assert res["method"] == "minirocket" and res["n_subjects"] == 5
     assert "MiniRocket" in result.output and f"accuracy {res['accuracy']:.3f}" in result.output
-    _, chosen, _ = _cnn_split(ouisir12["images"].recordings, 5, 0)
+    chosen = _split_of(ouisir12)(5, 0).chosen
     assert json.loads((out / "config.json").read_text())["subjects"] == chosen.tolist()
 
 

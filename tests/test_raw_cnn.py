@@ -5,34 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gaitcnn.rawwindows import (
-    channel_stats,
-    dense_windows,
-    raw_channels,
-    sum_log_probs_by_sequence,
-)
+from gaitcnn.rawwindows import channel_stats, raw_channels
 
 
 class TestRawWindows:
-    def test_dense_windows_starts_and_content(self):
-        series = np.arange(100 * 2, dtype=np.float32).reshape(100, 2)
-        windows, starts = dense_windows(series, 64, 4)
-        assert windows.shape == (10, 64, 2) and windows.dtype == np.float32
-        assert starts.tolist() == list(range(0, 37, 4))
-        np.testing.assert_array_equal(windows[3], series[12:76])
-
-    def test_short_walk_is_edge_padded_to_one_window(self):
-        series = np.arange(10 * 3, dtype=np.float32).reshape(10, 3)
-        windows, starts = dense_windows(series, 16, 4)
-        assert windows.shape == (1, 16, 3) and starts.tolist() == [0]
-        np.testing.assert_array_equal(windows[0, 10:], np.repeat(series[-1:], 6, axis=0))
-
-    def test_bad_arguments(self):
-        with pytest.raises(ValueError, match="segment"):
-            dense_windows(np.zeros(10), 4, 1)
-        with pytest.raises(ValueError, match=">= 1"):
-            dense_windows(np.zeros((10, 2)), 4, 0)
-
     def test_channel_stats_are_global_per_channel(self):
         rng = np.random.default_rng(0)
         windows = rng.normal([1.0, -2.0, 0.0], [2.0, 0.5, 0.0], size=(50, 16, 3))
@@ -48,13 +24,6 @@ class TestRawWindows:
         acc, gyr = rng.normal(size=(20, 3)), rng.normal(size=(20, 3))
         np.testing.assert_array_equal(raw_channels(acc, gyr), signal_channels(acc, gyr))
         np.testing.assert_array_equal(raw_channels(acc), signal_channels(acc))
-
-    def test_sum_log_probs_by_sequence(self):
-        p = np.array([[0.9, 0.1], [0.4, 0.6], [0.2, 0.8]])
-        fused = sum_log_probs_by_sequence(p, np.array([0, 0, 2]), 3)
-        np.testing.assert_allclose(fused[0], np.log([0.36, 0.06]))
-        assert np.isnan(fused[1]).all()
-        assert np.argmax(fused[2]) == 1
 
 
 @pytest.fixture(scope="module")

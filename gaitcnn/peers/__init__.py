@@ -12,7 +12,6 @@ from gaitcnn.peers.minirocket import (
     minirocket_image_features,
     require_aeon,
     ridge_accept_scores,
-    run_minirocket_labeling,
 )
 
 __all__ = [
@@ -23,5 +22,4 @@ __all__ = [
     "minirocket_image_features",
     "require_aeon",
     "ridge_accept_scores",
-    "run_minirocket_labeling",
 ]

@@ -32,14 +32,9 @@ aeon (and with it numba and scikit-learn) is an optional dependency, ``pip insta
 from __future__ import annotations
 
 import logging
-import os
 import pickle
-import sys
 import time
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from collections.abc import Mapping, Sequence
 
 import click
 import numpy as np
@@ -56,19 +51,15 @@ __all__ = [
     "DEFAULT_WINDOW_S",
     "MAX_LOO_WINDOWS",
     "RIDGE_ALPHAS",
-    "LabelingSplit",
     "MiniRocketClassifier",
     "MiniRocketFeatures",
+    "MiniRocketWindowClassifier",
     "PeerDependencyError",
-    "labeling_split",
-    "load_labeling_segments",
     "make_windows",
     "minirocket_image_features",
     "require_aeon",
     "ridge_accept_scores",
-    "run_minirocket_labeling",
     "signal_channels",
-    "sum_scores_by_sequence",
     "window_starts",
 ]
 
@@ -276,53 +267,6 @@ def make_windows(
         series = np.pad(series, ((0, need - n), (0, 0)), mode="edge")
     cols = starts[:, None] + np.arange(window_samples)[None, :]
     return np.ascontiguousarray(series[cols].transpose(0, 2, 1))
-
-
-def sum_scores_by_sequence(
-    scores: np.ndarray, owner: np.ndarray, n_sequences: int, max_windows: int | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Sum window decision scores per sequence (optionally only the first ``max_windows``).
-
-    Parameters
-    ----------
-    scores : np.ndarray, shape (n_windows, n_classes)
-        Per-window decision scores, the windows of a sequence in temporal order.
-    owner : np.ndarray of int, shape (n_windows,)
-        Sequence index (0 .. n_sequences - 1) of each window.
-    n_sequences : int
-    max_windows : int, optional
-        Use only each sequence's first ``max_windows`` windows (accuracy by N).
-
-    Returns
-    -------
-    summed : np.ndarray, shape (n_sequences, n_classes)
-        NaN rows for sequences without windows.
-    n_used : np.ndarray of int, shape (n_sequences,)
-
-    Examples
-    --------
-    >>> s = np.array([[1.0, 0.0], [0.0, 3.0], [2.0, 0.0]])
-    >>> summed, n = sum_scores_by_sequence(s, np.array([0, 0, 1]), 3)
-    >>> summed[:2].tolist(), n.tolist()
-    ([[1.0, 3.0], [2.0, 0.0]], [2, 1, 0])
-    """
-    scores = np.asarray(scores, dtype=np.float64)
-    owner = np.asarray(owner, dtype=np.int64)
-    keep = np.ones(owner.size, dtype=bool)
-    if max_windows is not None:
-        # rank of each window within its sequence, in the given (temporal) order
-        order = np.argsort(owner, kind="stable")
-        ranks = np.empty(owner.size, dtype=np.int64)
-        sorted_owner = owner[order]
-        first = np.r_[0, np.flatnonzero(np.diff(sorted_owner)) + 1]
-        run_start = np.repeat(first, np.diff(np.r_[first, owner.size]))
-        ranks[order] = np.arange(owner.size) - run_start
-        keep = ranks < max_windows
-    summed = np.zeros((n_sequences, scores.shape[1]))
-    np.add.at(summed, owner[keep], scores[keep])
-    n_used = np.bincount(owner[keep], minlength=n_sequences)
-    summed[n_used == 0] = np.nan
-    return summed, n_used
 
 
 # --------------------------------------------------------------------------------------------
@@ -574,20 +518,36 @@ class MiniRocketClassifier:
         MiniRocketClassifier
             ``self``.
         """
-        require_aeon()
-        from sklearn.linear_model import RidgeClassifier, RidgeClassifierCV
-        from sklearn.preprocessing import StandardScaler
-
         labels = np.asarray(labels)
         if labels.shape != (len(series_list),):
             raise ValueError(
                 f"labels must have one entry per series ({len(series_list)}), got {labels.shape}"
             )
-        if np.unique(labels).size < 2:
+        windows, owner = self.windows_of(series_list)
+        return self.fit_windows(windows, labels[owner])
+
+    def fit_windows(self, windows: np.ndarray, y) -> MiniRocketClassifier:
+        """Fit the transform and the ridge on labelled windows.
+
+        Parameters
+        ----------
+        windows : np.ndarray, shape (n_windows, n_channels, window_samples)
+        y : array-like, shape (n_windows,)
+            Label of each window; at least two distinct labels.
+
+        Returns
+        -------
+        MiniRocketClassifier
+            ``self``.
+        """
+        require_aeon()
+        from sklearn.linear_model import RidgeClassifier, RidgeClassifierCV
+        from sklearn.preprocessing import StandardScaler
+
+        y = np.asarray(y)
+        if np.unique(y).size < 2:
             raise ValueError("need at least two distinct labels to fit a classifier")
         started = time.perf_counter()
-        windows, owner = self.windows_of(series_list)
-        y = labels[owner]
         self.features_ = MiniRocketFeatures(
             num_kernels=self.num_kernels, seed=self.seed, n_jobs=self.n_jobs
         ).fit(windows)
@@ -662,9 +622,11 @@ class MiniRocketClassifier:
         -------
         np.ndarray of float64, shape (n_series, n_classes)
         """
+        from gaitcnn.fusion import fuse
+
         scores, owner = self.sequence_window_scores(series_list)
-        summed, _ = sum_scores_by_sequence(scores, owner, len(series_list), max_windows)
-        return summed
+        fused = fuse(scores, owner, len(series_list), max_items=max_windows)
+        return fused.scores * fused.n_used[:, None]  # the sum: mean times count
 
     def predict(self, series_list: Sequence[np.ndarray]) -> np.ndarray:
         """Label of each series: the class with the largest summed score."""
@@ -686,367 +648,20 @@ class MiniRocketClassifier:
             raise RuntimeError("MiniRocketClassifier is not fitted; call fit first")
 
 
-# --------------------------------------------------------------------------------------------
-# Labeling on OU-ISIR: the CNN's split, MiniRocket's decision
-# --------------------------------------------------------------------------------------------
+class MiniRocketWindowClassifier(MiniRocketClassifier):
+    """:class:`MiniRocketClassifier` with the peer interface of :mod:`gaitcnn.registry`.
 
-
-def _field(item, name: str):
-    return item[name] if isinstance(item, Mapping) else getattr(item, name)
-
-
-@dataclass(frozen=True)
-class LabelingSplit:
-    """Subjects and walks of one labeling run, as :func:`gaitcnn.labeling.run_labeling` picks.
-
-    Attributes
-    ----------
-    pool : list of int
-        Subjects with at least one gallery and one probe segment, sorted.
-    chosen : np.ndarray of int64, shape (n_classes,)
-        ``draw_subjects(pool, n_subjects, seed)``; class index = position.
-    probe_sequences : list of str
-        Sorted keys ``"<subject>/<session>/<walk>"`` of the chosen subjects' probe segments.
-    gallery_keys : list of str
-        Sorted keys of the chosen subjects' gallery segments.
+    ``fit(windows, labels)`` and ``decision_function(windows)`` on windows of shape
+    ``(n_windows, n_channels, n_timepoints)``: what :class:`gaitcnn.GaitModel` calls.
     """
 
-    pool: list
-    chosen: np.ndarray
-    probe_sequences: list
-    gallery_keys: list
+    def fit(self, windows: np.ndarray, labels) -> MiniRocketWindowClassifier:
+        """Fit on labelled windows (see :meth:`MiniRocketClassifier.fit_windows`)."""
+        return self.fit_windows(windows, labels)
 
-
-def labeling_split(recordings: Iterable, n_subjects: int, seed: int) -> LabelingSplit:
-    """The CNN's subject pool, draw and probe sequences, from recording segments.
-
-    Parameters
-    ----------
-    recordings : iterable of dict or Recording
-        Items with ``key``, ``subject_id`` and ``session`` - an image cache's ``recordings``
-        list, or the resampled segments of :func:`load_labeling_segments` (the same segments
-        the cache describes, one entry each).
-    n_subjects : int
-        K.
-    seed : int
-        Seed of the draw.
-
-    Returns
-    -------
-    LabelingSplit
-
-    Raises
-    ------
-    ValueError
-        Fewer than two subjects with both a gallery and a probe segment.
-    """
-    from gaitcnn.labeling import draw_subjects
-
-    recordings = list(recordings)
-    by_session: dict[str, set] = {"gallery": set(), "probe": set()}
-    for rec in recordings:
-        if _field(rec, "session") in by_session:
-            by_session[_field(rec, "session")].add(int(_field(rec, "subject_id")))
-    pool = sorted(by_session["gallery"] & by_session["probe"])
-    if len(pool) < 2:
-        raise ValueError(f"need >= 2 subjects with gallery and probe walks, found {len(pool)}")
-    chosen = draw_subjects(pool, n_subjects, seed)
-    members = {int(s) for s in chosen}
-
-    def keys(session: str) -> list:
-        return sorted(
-            {
-                _field(r, "key")
-                for r in recordings
-                if _field(r, "session") == session and int(_field(r, "subject_id")) in members
-            }
-        )
-
-    return LabelingSplit(
-        pool=pool, chosen=chosen, probe_sequences=keys("probe"), gallery_keys=keys("gallery")
-    )
-
-
-def load_labeling_segments(data_root, prep, *, progress: bool = False) -> list:
-    """Resampled segments of an OU-ISIR root, exactly those the CNN's image cache describes.
-
-    Same loader options (``prep.subset``, ``prep.sensor``), rate and gap splitting as
-    :func:`gaitcnn.prepare.images_for_recording`, and like it a recording that cannot be
-    resampled (e.g. shorter than one second) is skipped with a warning.
-
-    Parameters
-    ----------
-    data_root : str or os.PathLike
-    prep : gaitcnn.prepare.PrepareParams
-        The labeling run's preparation parameters (``LabelingParams.prepare_params()``).
-    progress : bool, default=False
-        Progress bar over recordings.
-
-    Returns
-    -------
-    list of Recording
-        Resampled segments in loader order.
-    """
-    from tqdm.auto import tqdm
-
-    from gaitcnn.errors import GaitDataError
-    from gaitcnn.prepare import load_dataset
-    from gaitcnn.resample import resample_recording
-
-    recordings = load_dataset(prep.dataset, data_root, prep)
-    segments = []
-    for recording in tqdm(recordings, desc="resample", unit="rec", disable=not progress):
-        try:
-            segments.extend(
-                resample_recording(recording, rate_hz=prep.rate_hz, max_gap_s=prep.max_gap_s)
-            )
-        except GaitDataError as exc:  # as images_for_recording: skip it, but say so
-            logger.warning("skipping recording: %s", exc)
-    return segments
-
-
-def _peer_versions() -> dict:
-    from importlib import metadata
-
-    from gaitcnn.labeling import _versions
-
-    out = _versions()
-    for name in ("aeon", "numba", "scikit-learn"):
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = None
-    return out
-
-
-def run_minirocket_labeling(
-    params,
-    *,
-    out_dir,
-    data_root=None,
-    cache_dir=None,
-    n_simulated: int = 744,
-    progress: bool = False,
-    window_s: float = DEFAULT_WINDOW_S,
-    step_s: float = DEFAULT_STEP_S,
-    num_kernels: int = DEFAULT_NUM_KERNELS,
-    n_jobs: int = 1,
-) -> dict[str, Any]:
-    """Run the MiniRocket peer on the CNN's labeling split and write its results to ``out_dir``.
-
-    The split is :func:`gaitcnn.labeling.run_labeling`'s: same data resolution (simulated
-    OU-ISIR without ``data_root``), same subject pool (subjects with a gallery and a probe
-    segment), same draw ``draw_subjects(pool, K, seed)``; the ridge is trained on the windows
-    of the chosen subjects' gallery segments and every probe sequence (keyed like the cache's
-    ``recordings[i]['key']``) is labelled by the sum of its windows' scores. Unlike the CNN's
-    images, every walk gives at least one window, so no sequence goes undecided.
-
-    Parameters
-    ----------
-    params : gaitcnn.labeling.LabelingParams
-        Uses ``n_subjects``, ``seed``, ``subset`` and ``sensor``; the CNN-only fields (method,
-        epochs, edge, model_hparams, batch_size) are ignored.
-    out_dir : str or os.PathLike
-        Receives ``results.json``, ``config.json`` and ``sequences.csv``.
-    data_root : str or os.PathLike, optional
-        Real OU-ISIR root; None simulates ``n_simulated`` OU-ISIR-like subjects.
-    cache_dir : str or os.PathLike, optional
-        Where simulated data live (default :func:`gaitcnn.prepare.default_cache_dir`).
-    n_simulated : int, default=744
-        Subjects of the simulated data set (ignored with ``data_root``).
-    progress : bool, default=False
-        Progress bars (resampling, feature extraction) on stderr.
-    window_s, step_s : float
-        Windows (:data:`DEFAULT_WINDOW_S`, :data:`DEFAULT_STEP_S`).
-    num_kernels : int, default=10_000
-        MiniRocket kernels.
-    n_jobs : int, default=1
-        numba threads.
-
-    Returns
-    -------
-    dict
-        The content of ``results.json``: ``accuracy``, ``top5``, ``cmc``, ``accuracy_by_n``
-        (first N windows), ``n_subjects``, ``n_probe_sequences``, ``n_gallery_windows``,
-        ``params`` (ridge coefficients), ``model_size_bytes``, times, peak memory, ...
-
-    Raises
-    ------
-    PeerDependencyError
-        If aeon is not installed.
-    """
-    from gaitcnn.labeling import (
-        SIMULATION_SEED,
-        _peak_rss_mb,
-        _resolve_data,
-        _write_csv,
-        _write_json,
-        cmc_from_ranks,
-        ranks_with_missing,
-    )
-    from gaitcnn.prepare import default_cache_dir
-
-    require_aeon()  # fail before loading anything
-    started = time.perf_counter()
-    out_dir = Path(out_dir)
-    cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    notes: list[str] = []
-
-    # ---- data: the CNN's split -----------------------------------------------------------
-    root, data_label, _ = _resolve_data(data_root, cache_dir, n_simulated)
-    prep = params.prepare_params()
-    segments = load_labeling_segments(root, prep, progress=progress)
-    split = labeling_split(segments, params.n_subjects, params.seed)
-    if params.n_subjects > len(split.pool):
-        msg = (
-            f"--subjects {params.n_subjects} exceeds the {len(split.pool)} subjects with both a "
-            f"gallery and a probe walk in {data_label}; using all {len(split.pool)}"
-        )
-        logger.warning(msg)
-        click.echo(f"note: {msg}", err=True)
-        notes.append(msg)
-    chosen = split.chosen
-    n_classes = int(chosen.size)
-    class_of = {int(s): i for i, s in enumerate(chosen)}
-    gallery = [s for s in segments if s.session == "gallery" and s.subject_id in class_of]
-    probe = [s for s in segments if s.session == "probe" and s.subject_id in class_of]
-    seq_index = {key: i for i, key in enumerate(split.probe_sequences)}
-    seq_subject = {s.key: s.subject_id for s in probe}
-    y_seq = np.array([class_of[seq_subject[k]] for k in split.probe_sequences], dtype=np.int64)
-    prepare_s = time.perf_counter() - started
-
-    # ---- fit -----------------------------------------------------------------------------
-    clf = MiniRocketClassifier(
-        window_s=window_s,
-        step_s=step_s,
-        rate_hz=prep.rate_hz,
-        num_kernels=num_kernels,
-        seed=params.seed,
-        n_jobs=n_jobs,
-        progress=progress,
-    )
-    clf.fit(
-        [signal_channels(s.acc, s.gyr) for s in gallery],
-        np.array([class_of[s.subject_id] for s in gallery], dtype=np.int64),
-    )
-    missing_classes = sorted(set(range(n_classes)) - {int(c) for c in clf.classes_})
-    if missing_classes:  # cannot happen: every chosen subject has a gallery segment
-        raise RuntimeError(f"classes without gallery windows: {missing_classes}")
-
-    # ---- label probe sequences -----------------------------------------------------------
-    label_started = time.perf_counter()
-    # Segments of one sequence (a walk split at a long gap) are pooled; windows stay in
-    # temporal order because segments come in loader (time) order.
-    scores, owner = clf.sequence_window_scores(
-        [signal_channels(s.acc, s.gyr) for s in probe], [seq_index[s.key] for s in probe]
-    )
-    label_s = time.perf_counter() - label_started
-    n_seq = len(split.probe_sequences)
-    fused, n_used = sum_scores_by_sequence(scores, owner, n_seq)
-    ranks = ranks_with_missing(fused, y_seq)
-    correct = ranks == 1
-    cmc = cmc_from_ranks(ranks, n_classes)
-    from gaitcnn.labeling import MAX_PROBE_IMAGES
-
-    accuracy_by_n = {}
-    for n in range(1, MAX_PROBE_IMAGES + 1):
-        fused_n, _ = sum_scores_by_sequence(scores, owner, n_seq, max_windows=n)
-        accuracy_by_n[str(n)] = float((ranks_with_missing(fused_n, y_seq) == 1).mean())
-    predicted = np.argmax(np.nan_to_num(fused, nan=-np.inf), axis=1)
-
-    rows = [
-        {
-            "sequence": seq,
-            "subject_id": int(chosen[y]),
-            "true_class": int(y),
-            "predicted_class": int(p),
-            "predicted_subject": int(chosen[p]),
-            "n_windows": int(n),
-            "rank": int(r) if r <= n_classes else "",
-            "correct": int(c),
-        }
-        for seq, y, p, n, r, c in zip(
-            split.probe_sequences, y_seq, predicted, n_used, ranks, correct, strict=True
-        )
-    ]
-    _write_csv(out_dir / "sequences.csv", rows)
-
-    label = (
-        f"MiniRocket peer ({window_s:g} s windows every {step_s:g} s, "
-        f"{clf.features_.n_features_} features, ridge)"
-    )
-    results = {
-        "experiment": "OU-ISIR gait labeling (paper section 4.2)",
-        "method": "minirocket",
-        "method_label": label,
-        "data": data_label,
-        "simulated": data_root is None,
-        "accuracy": float(correct.mean()) if n_seq else float("nan"),
-        "top5": float(cmc[min(5, n_classes) - 1]) if n_seq else float("nan"),
-        "cmc": [float(v) for v in cmc],
-        "accuracy_by_n": accuracy_by_n,
-        "accuracy_by_n_unit": "first N windows of each probe sequence",
-        "mean_windows_per_probe_sequence": float(n_used.mean()) if n_seq else 0.0,
-        "n_subjects": n_classes,
-        "n_subjects_requested": params.n_subjects,
-        "n_subjects_available": len(split.pool),
-        "n_gallery_walks": len(split.gallery_keys),
-        "n_gallery_windows": clf.n_train_windows_,
-        "n_probe_sequences": n_seq,
-        "n_probe_windows": len(owner),
-        # every walk gives >= 1 window (short walks are edge-padded): no undecided sequence
-        "n_probe_sequences_without_images": int((n_used == 0).sum()),
-        "n_correct": int(correct.sum()),
-        "params": clf.n_params,
-        "model_size_bytes": clf.model_size_bytes(),
-        "n_features": clf.features_.n_features_,
-        "n_channels": clf.features_.n_channels_,
-        "window_s": window_s,
-        "step_s": step_s,
-        "num_kernels": num_kernels,
-        "ridge_alpha": clf.alpha_,
-        "ridge_fit": clf.ridge_fit_,
-        "seed": params.seed,
-        "final_train_accuracy": clf.train_accuracy_,
-        "prepare_time_s": prepare_s,
-        "feature_time_s": clf.feature_time_s_,
-        "train_time_s": clf.train_time_s_,
-        "label_time_s": label_s,
-        "wall_time_s": time.perf_counter() - started,
-        "peak_memory": _peak_rss_mb(),
-        "cpu_count": os.cpu_count(),
-        "n_jobs": n_jobs,
-        "notes": notes,
-    }
-    _write_json(out_dir / "results.json", results)
-    _write_json(
-        out_dir / "config.json",
-        {
-            "labeling": params.to_dict(),
-            "labeling_fields_used": ["n_subjects", "seed", "subset", "sensor"],
-            "minirocket": {
-                "window_s": window_s,
-                "step_s": step_s,
-                "rate_hz": prep.rate_hz,
-                "max_gap_s": prep.max_gap_s,
-                "num_kernels": num_kernels,
-                "channels": list(_channel_names(clf.features_.n_channels_)),
-                "channel_normalisation": "global per-channel mean/sd of the training windows",
-                "short_walks": "edge-padded to one window",
-                "ridge_alphas": list(clf.alphas),
-                "max_loo_windows": clf.max_loo_windows,
-                "sequence_decision": "sum of window decision scores",
-                "n_jobs": n_jobs,
-            },
-            "data": data_label,
-            "data_root": str(root),
-            "simulation_seed": SIMULATION_SEED if data_root is None else None,
-            "subjects": chosen.tolist(),
-            "versions": _peer_versions(),
-            "command": sys.argv[:],
-        },
-    )
-    return results
+    def decision_function(self, windows: np.ndarray) -> np.ndarray:
+        """Ridge decision values ``(n_windows, n_classes)`` (columns: ``classes_``)."""
+        return self.window_scores(windows)
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,0 +1,263 @@
+"""How a :class:`gaitcnn.GaitModel` learns from images or windows: a Keras network or a peer.
+
+A backend sees only what the front end made - an array or :class:`gaitcnn.cache.CacheRows` of
+images ``(n, height, width, n_channels)`` (raw windows are ``(n, 1, width, n_channels)``) and
+integer labels - and returns one score row per image. It knows nothing of recordings, walks or
+fusion, which the estimator owns.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from gaitcnn.cache import CacheRows
+from gaitcnn.presets import ModelConfig
+from gaitcnn.registry import NETWORKS, PEERS
+
+__all__ = ["NetworkBackend", "PeerBackend", "make_backend"]
+
+logger = logging.getLogger(__name__)
+
+#: Images scored per forward pass or peer transform (bounds the working memory).
+SCORE_CHUNK = 2048
+
+
+def _chunks(images):
+    from gaitcnn.pipeline import iter_chunks
+
+    return iter_chunks(images, SCORE_CHUNK)
+
+
+class NetworkBackend:
+    """A Keras network (or an ensemble of them) trained by :func:`gaitcnn.train.train`.
+
+    Parameters
+    ----------
+    config : ModelConfig
+    """
+
+    kind = "network"
+
+    def __init__(self, config: ModelConfig):
+        self.config = config
+        self.models: list = []
+        self.hparams: dict = {}
+        self.histories: list[dict] = []
+
+    def _resolved_hparams(self, images) -> dict:
+        hparams = dict(self.config.hparams)
+        if NETWORKS[self.config.network_name].input_kind == "series":
+            # The raw-window network scales each channel by statistics of the TRAINING windows,
+            # stored inside the model, so every export takes unscaled windows.
+            from gaitcnn.rawwindows import channel_stats
+
+            if "channel_mean" not in hparams:
+                mean, sd = channel_stats(_chunks(images))
+                hparams.update(channel_mean=[float(v) for v in mean])
+                hparams.update(channel_sd=[float(v) for v in sd])
+        return hparams
+
+    def _validation_split(self, labels, groups):
+        from gaitcnn.pipeline import split_by_recording
+
+        fraction = self.config.validation_fraction
+        if fraction <= 0:
+            return np.arange(labels.size), np.zeros(0, dtype=np.int64)
+        if groups is None:
+            raise ValueError("validation_fraction > 0 needs the recording (group) of each image")
+        split = split_by_recording(groups, labels, validation_fraction=fraction, seed=0)
+        return split.train, split.validation
+
+    def fit(self, images, labels, n_classes: int, *, groups=None, validation=None,
+            checkpoint_dir=None, resume=False, verbose=0) -> None:  # fmt: skip
+        """Train ``config.ensemble`` networks on ``images`` (in memory, or checkpointed).
+
+        Parameters
+        ----------
+        images : np.ndarray or CacheRows, shape (n, height, width, n_channels)
+        labels : np.ndarray of int, shape (n,)
+        n_classes : int
+        groups : np.ndarray, shape (n,), optional
+            Recording (or block) of each image, to hold out whole walks for validation.
+        validation : (images, labels), optional
+            Validation data chosen by the caller (else ``config.validation_fraction``).
+        checkpoint_dir : path, optional
+            Train each member into ``checkpoint_dir/member<i>`` (resumable) instead of memory.
+        resume : bool
+            Continue the runs in ``checkpoint_dir``.
+        verbose : int
+            Keras progress output.
+        """
+        from gaitcnn.models import get_builder
+        from gaitcnn.train import train
+
+        self.hparams = self._resolved_hparams(images)
+        builder = get_builder(self.config.network_name)
+        shape = tuple(int(v) for v in images.shape[1:])
+        train_idx, val_idx = self._validation_split(labels, groups)
+        subset = images.subset if isinstance(images, CacheRows) else images.__getitem__
+        data = (subset(train_idx), labels[train_idx])
+        val = (subset(val_idx), labels[val_idx]) if val_idx.size else None
+        if validation is not None:
+            val = (validation[0], np.asarray(validation[1], dtype=np.int64))
+        config = self.config.train_config(keep_best=val is not None)
+        self.models, self.histories, self.best_epoch = [], [], None
+        for member in range(self.config.ensemble):
+            seed = self.config.seed + 1000 * member
+
+            def build(seed=seed):
+                return builder(shape, n_classes, seed=seed, **self.hparams)
+
+            out_dir = None if checkpoint_dir is None else Path(checkpoint_dir) / f"member{member}"
+            result = train(
+                build,
+                data,
+                val,
+                config.replace(seed=seed, verbose=verbose),
+                out_dir=out_dir,
+                resume=resume and out_dir is not None,
+                overwrite=not resume and out_dir is not None,
+            )
+            self.models.append(result.model)
+            self.histories.append(result.history)
+            self.best_epoch = result.best_epoch if member == 0 else self.best_epoch
+
+    def scores(self, images) -> np.ndarray:
+        """Softmax output per image, averaged over the ensemble: ``(n, n_classes)``."""
+        import tensorflow as tf
+
+        forwards = [_forward(model) for model in self.models]
+        out = [
+            np.mean([f(tf.constant(chunk, tf.float32)).numpy() for f in forwards], axis=0)
+            for chunk in _chunks(images)
+        ]
+        n_classes = int(self.models[0].outputs[0].shape[-1])
+        return np.concatenate(out) if out else np.zeros((0, n_classes), np.float32)
+
+    @property
+    def input_shape(self) -> list[int]:
+        """Shape of one input image."""
+        return [int(v) for v in self.models[0].inputs[0].shape[1:]]
+
+    @property
+    def n_params(self) -> int:
+        """Weights of all members."""
+        return int(sum(model.count_params() for model in self.models))
+
+    def weight_arrays(self) -> list[np.ndarray]:
+        """Every weight array (for the model fingerprint)."""
+        return [w for model in self.models for w in model.get_weights()]
+
+    def write(self, archive: zipfile.ZipFile, workdir: Path) -> list[str]:
+        """Add ``network-<i>.keras`` per member to ``archive``; return the member names."""
+        names = []
+        for index, model in enumerate(self.models):
+            name = f"network-{index}.keras"
+            model.save(workdir / name)
+            archive.write(workdir / name, name)
+            names.append(name)
+        return names
+
+    def read(self, archive: zipfile.ZipFile, names: list[str], workdir: Path, path) -> None:
+        """Load the members written by :meth:`write` (Keras safe mode, no pickle)."""
+        from gaitcnn.export import load_model
+
+        self.models = []
+        for name in names:
+            target = workdir / name
+            target.write_bytes(archive.read(name))
+            self.models.append(load_model(target))
+
+
+def _forward(model):
+    """Inference-mode forward pass traced once for any batch size."""
+    import tensorflow as tf
+
+    spec = tf.TensorSpec((None, *model.inputs[0].shape[1:]), tf.float32)
+
+    @tf.function(input_signature=[spec], reduce_retracing=True)
+    def forward(batch):
+        return model(batch, training=False)
+
+    return forward
+
+
+def _windows_for_peer(images: np.ndarray) -> np.ndarray:
+    """Cached raw windows ``(n, 1, width, n_channels)`` as aeon's ``(n, n_channels, width)``."""
+    return np.ascontiguousarray(np.asarray(images, np.float32)[:, 0].transpose(0, 2, 1))
+
+
+class PeerBackend:
+    """A peer classifier (:data:`gaitcnn.registry.PEERS`) on raw windows.
+
+    Parameters
+    ----------
+    config : ModelConfig
+    """
+
+    kind = "peer"
+
+    def __init__(self, config: ModelConfig):
+        self.config = config
+        self.peer = None
+        self.n_classes = 0
+
+    def _new_peer(self):
+        return PEERS[self.config.method].load()(seed=self.config.seed, **self.config.hparams)
+
+    def fit(self, images, labels, n_classes: int, **_) -> None:
+        """Fit the peer on every training window (its features need them all at once)."""
+        windows = _windows_for_peer(images.read() if isinstance(images, CacheRows) else images)
+        self.peer = self._new_peer().fit(windows, np.asarray(labels))
+        self.n_classes = int(n_classes)
+
+    def scores(self, images) -> np.ndarray:
+        """Decision values per window, ``(n, n_classes)``; classes without training windows
+        (possible in a labeling draw) get -inf."""
+        out = np.full((len(images), self.n_classes), -np.inf)
+        columns = np.asarray(self.peer.classes_, dtype=np.int64)
+        lo = 0
+        for chunk in _chunks(images):
+            out[lo : lo + len(chunk), columns] = self.peer.decision_function(
+                _windows_for_peer(chunk)
+            )
+            lo += len(chunk)
+        return out
+
+    @property
+    def input_shape(self) -> list[int] | None:
+        """Not fixed by the peer (the front end decides it)."""
+        return None
+
+    @property
+    def n_params(self) -> int:
+        """Trained parameters of the peer."""
+        return int(self.peer.n_params)
+
+    def weight_arrays(self) -> list[np.ndarray]:
+        """Every array of the fitted peer (for the model fingerprint)."""
+        arrays = self.peer.to_arrays()
+        return [np.asarray(arrays[k]) for k in sorted(arrays)]
+
+    def write(self, archive: zipfile.ZipFile, workdir: Path) -> list[str]:
+        """Add ``peer.npz`` (plain arrays, no pickle) to ``archive``."""
+        buffer = io.BytesIO()
+        np.savez(buffer, **self.peer.to_arrays())
+        archive.writestr("peer.npz", buffer.getvalue())
+        return ["peer.npz"]
+
+    def read(self, archive: zipfile.ZipFile, names: list[str], workdir: Path, path) -> None:
+        """Restore the peer from ``peer.npz`` (``allow_pickle=False``)."""
+        with np.load(io.BytesIO(archive.read(names[0])), allow_pickle=False) as data:
+            arrays = {key: data[key] for key in data.files}
+        self.peer = type(self._new_peer()).from_arrays(arrays)
+
+
+def make_backend(config: ModelConfig):
+    """The backend of ``config``: a peer for a peer method, else a network."""
+    return PeerBackend(config) if config.is_peer else NetworkBackend(config)

@@ -1,0 +1,350 @@
+"""The public estimator: :class:`GaitModel` - from raw recordings to "who is this?".
+
+A ``GaitModel`` carries everything needed to go from a raw :class:`gaitcnn.io.Recording` to a
+decision: the front end (resampling rate, segmentation, image or window representation,
+channels), the trained network or peer with its channel statistics, the class names and the
+package version. Experiments and users go through the same object::
+
+    from gaitcnn import GaitModel, load_ouisir
+    recs = load_ouisir(root, subset="manual")
+    model = GaitModel(preset="improved", seed=0).fit([r for r in recs if r.session == "gallery"])
+    model.predict_proba(probe_recs)        # one row per recording, fused over its windows
+    model.identify(recording)              # -> subject id, score
+    model.save("walkers.gaitcnn"); GaitModel.load("walkers.gaitcnn")
+
+TensorFlow is imported only when a network is trained, scored or loaded.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from gaitcnn._modelfile import label_array
+from gaitcnn.errors import GaitDataError
+from gaitcnn.fusion import fuse
+from gaitcnn.presets import ModelConfig, channels_for_data
+
+__all__ = ["GaitModel"]
+
+logger = logging.getLogger(__name__)
+
+
+def _softmax(scores: np.ndarray) -> np.ndarray:
+    shifted = scores - np.nanmax(scores, axis=1, initial=-np.inf, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+class GaitModel:
+    """Recognise walkers from raw IMU recordings, in the style of a scikit-learn estimator.
+
+    Parameters
+    ----------
+    preset : {"paper", "improved"}, default="paper"
+        ``"paper"``: Zhao & Zhou 2017 (AE-GDIs at GGGD cycle starts, the 7-layer CNN, 50
+        epochs); ``"improved"``: dense raw windows and a 1-D CNN (:data:`gaitcnn.presets.IMPROVED`).
+    method : str, optional
+        Another row of the paper's Table 2 (``"method1"`` .. ``"method3"``, ``"inception"``) or
+        a peer (``"minirocket"``; :data:`gaitcnn.registry.PEERS`). Default ``"proposed"``.
+    seed : int, default=0
+        Weights, dropout, shuffling, peer kernels.
+    verbose : int, default=0
+        0 silent; 1 progress bars (front end, Keras).
+    **overrides
+        Any other :class:`gaitcnn.presets.ModelConfig` field (``epochs``, ``channels``,
+        ``hparams``, ``ensemble``...).
+
+    Attributes
+    ----------
+    config : ModelConfig
+        The resolved configuration (validated at construction).
+    classes_ : np.ndarray, shape (n_classes,)
+        The labels, in score-column order (after ``fit``).
+    channels_ : tuple of str
+        The channels the model reads (chosen from the training data, see
+        :func:`gaitcnn.presets.channels_for_data`).
+    n_train_windows_ : int
+    best_epoch_ : int or None
+        The kept epoch when validation data chose it (networks), else None.
+    fit_time_s_ : float
+    """
+
+    def __init__(self, preset: str = "paper", *, method: str | None = None, seed: int = 0,
+                 verbose: int = 0, **overrides):  # fmt: skip
+        self.config = ModelConfig.from_preset(preset, method=method, seed=seed, **overrides)
+        self.verbose = int(verbose)
+        self._backend = None
+
+    @classmethod
+    def from_config(cls, config: ModelConfig, *, verbose: int = 0) -> GaitModel:
+        """An unfitted model of a resolved :class:`gaitcnn.presets.ModelConfig`."""
+        model = cls.__new__(cls)
+        model.config, model.verbose, model._backend = config, int(verbose), None
+        return model
+
+    def __repr__(self) -> str:
+        """Preset, method and whether it is fitted."""
+        state = f"{len(self.classes_)} classes" if self._backend is not None else "not fitted"
+        return f"GaitModel(preset={self.config.preset!r}, method={self.config.method!r}; {state})"
+
+    # ---- front end --------------------------------------------------------------------------
+
+    def front_end(self, dataset: str = "ouisir", **loader):
+        """The :class:`gaitcnn.prepare.PrepareParams` that turn a recording into model input."""
+        channels = getattr(self, "channels_", None)
+        return self.config.prepare_params(dataset, channels=channels, **loader)
+
+    def windows(self, recordings: Sequence) -> tuple[np.ndarray, np.ndarray]:
+        """The images (or windows) of each recording, as the model reads them.
+
+        Parameters
+        ----------
+        recordings : sequence of Recording
+            Raw recordings (any sampling; they are resampled here).
+
+        Returns
+        -------
+        images : np.ndarray of float32, shape (n_windows, *input_shape)
+            In temporal order within each recording.
+        owner : np.ndarray of int64, shape (n_windows,)
+            Index of the recording each image came from.
+        """
+        from tqdm.auto import tqdm
+
+        from gaitcnn.prepare import images_for_recording
+
+        params = self.front_end()
+        parts, owners = [], []
+        bar = tqdm(recordings, desc="front end", unit="rec", disable=not self.verbose)
+        for index, recording in enumerate(bar):
+            for _, images, _ in images_for_recording(recording, params):
+                parts.append(images)
+                owners.append(np.full(len(images), index, dtype=np.int64))
+        if not parts:
+            return np.zeros((0, *params.image_shape), np.float32), np.zeros(0, np.int64)
+        return np.concatenate(parts), np.concatenate(owners)
+
+    # ---- training ---------------------------------------------------------------------------
+
+    def fit(self, recordings: Sequence, y=None) -> GaitModel:
+        """Train on labelled recordings (each walk's windows inherit its label).
+
+        Parameters
+        ----------
+        recordings : sequence of Recording
+        y : sequence, optional
+            One label per recording; default each recording's ``subject_id``.
+
+        Returns
+        -------
+        GaitModel
+            ``self``.
+
+        Raises
+        ------
+        GaitDataError
+            When no recording yields a window, or the data mix recordings with and without a
+            gyroscope.
+        """
+        recordings = list(recordings)
+        labels = [r.subject_id for r in recordings] if y is None else list(y)
+        if len(labels) != len(recordings):
+            raise ValueError(f"y has {len(labels)} labels for {len(recordings)} recordings")
+        self.channels_ = channels_for_data(
+            self.config, [r.gyr is not None for r in recordings], [r.source for r in recordings]
+        )
+        images, owner = self.windows(recordings)
+        if len(images) == 0:
+            raise GaitDataError(
+                f"none of the {len(recordings)} recordings gave a window (too short, or no "
+                "detected gait cycle): nothing to train on"
+            )
+        classes = label_array(sorted(set(labels)))
+        index = {c: i for i, c in enumerate(classes.tolist())}
+        y_index = np.array([index[label_array([labels[o]])[0].item()] for o in owner])
+        return self.fit_images(images, y_index, classes=classes, channels=self.channels_,
+                               groups=owner)  # fmt: skip
+
+    def fit_images(self, images, labels, *, classes, channels, groups=None, validation=None,
+                   checkpoint_dir=None, resume=False) -> GaitModel:  # fmt: skip
+        """Train on images the front end already made (e.g. rows of the HDF5 cache).
+
+        The path the experiments take: their images come from the cache of the same front end
+        (:meth:`front_end`), read by :class:`gaitcnn.cache.CacheRows`.
+
+        Parameters
+        ----------
+        images : np.ndarray or gaitcnn.cache.CacheRows, shape (n, *input_shape)
+        labels : np.ndarray of int, shape (n,)
+            Class index (into ``classes``) of each image.
+        classes : sequence
+            The labels; classes without any image stay classes of the model.
+        channels : tuple of str
+            The channels the images hold (recorded with the model).
+        groups : np.ndarray, shape (n,), optional
+            Recording of each image (for ``validation_fraction``).
+        validation : (images, labels), optional
+            Validation images carved from the training data by the caller (never the probe):
+            the weights of the epoch that scores best on them are kept.
+        checkpoint_dir : path, optional
+            Checkpoint the training there (resumable with ``resume=True``).
+        resume : bool, default=False
+
+        Returns
+        -------
+        GaitModel
+            ``self``.
+        """
+        from gaitcnn._backends import make_backend
+
+        labels = np.asarray(labels, dtype=np.int64)
+        self.classes_ = label_array(classes)
+        self.channels_ = tuple(channels)
+        if labels.size and (labels.min() < 0 or labels.max() >= len(self.classes_)):
+            raise ValueError(f"labels must be class indices in [0, {len(self.classes_)})")
+        started = time.perf_counter()
+        backend = make_backend(self.config)
+        backend.fit(images, labels, len(self.classes_), groups=groups, validation=validation,
+                    checkpoint_dir=checkpoint_dir, resume=resume,
+                    verbose=2 if self.verbose else 0)  # fmt: skip
+        self._backend = backend
+        self.best_epoch_ = getattr(backend, "best_epoch", None)
+        self.n_train_windows_ = int(labels.size)
+        self.fit_time_s_ = time.perf_counter() - started
+        return self
+
+    # ---- scoring ----------------------------------------------------------------------------
+
+    def _fitted(self):
+        if self._backend is None:
+            raise RuntimeError("this GaitModel is not fitted yet: call fit() or GaitModel.load()")
+        return self._backend
+
+    def window_scores(self, images) -> np.ndarray:
+        """Score of every class for each image: softmax (networks) or decision values (peers).
+
+        Parameters
+        ----------
+        images : np.ndarray or gaitcnn.cache.CacheRows, shape (n, *input_shape)
+
+        Returns
+        -------
+        np.ndarray, shape (n, n_classes)
+        """
+        return self._fitted().scores(images)
+
+    def fuse(self, scores, owner, n_owners: int, *, max_windows: int | None = None):
+        """Fuse window scores per recording with the model's rule (``config.fusion``)."""
+        return fuse(scores, owner, n_owners, max_items=max_windows, method=self.config.fusion)
+
+    def decision_function(self, recordings: Sequence, *, max_windows=None) -> np.ndarray:
+        """Fused class scores per recording, ``(n_recordings, n_classes)``.
+
+        The mean of the window scores (or the model's ``fusion``) over the recording's windows
+        (its first ``max_windows``); a row of NaN for a recording without any window.
+        """
+        recordings = list(recordings)
+        images, owner = self.windows(recordings)
+        scores = self.window_scores(images)
+        return self.fuse(scores, owner, len(recordings), max_windows=max_windows).scores
+
+    def predict_proba(self, recordings: Sequence, *, max_windows=None) -> np.ndarray:
+        """Class probabilities per recording, fused over its windows.
+
+        Networks: the mean softmax of the recording's windows ([P] the paper's fusion). Peers
+        output decision values; their probabilities are the softmax of the mean decision
+        values (rank-preserving, not calibrated). A recording without any window gets a row
+        of NaN.
+
+        Returns
+        -------
+        np.ndarray, shape (n_recordings, n_classes)
+        """
+        fused = self.decision_function(recordings, max_windows=max_windows)
+        return _softmax(fused) if self.config.is_peer else fused
+
+    def predict(self, recordings: Sequence) -> np.ndarray:
+        """The most likely class of each recording.
+
+        Raises
+        ------
+        GaitDataError
+            Naming the first recording that gave no window ("not enough gait").
+        """
+        recordings = list(recordings)
+        fused = self.decision_function(recordings)
+        missing = np.flatnonzero(np.isnan(fused).any(axis=1))
+        if missing.size:
+            raise GaitDataError(
+                "not enough gait: no window of this recording could be scored (too short, or "
+                "no detected gait cycle); predict_proba gives NaN rows for such recordings",
+                path=recordings[missing[0]].source,
+            )
+        return self.classes_[np.argmax(fused, axis=1)]
+
+    def identify(self, recording) -> tuple:
+        """The most likely class of one recording and its fused probability.
+
+        Returns
+        -------
+        (label, score)
+        """
+        proba = self.predict_proba([recording])[0]
+        if np.isnan(proba).any():
+            raise GaitDataError(
+                "not enough gait: no window of this recording could be scored",
+                path=recording.source,
+            )
+        best = int(np.argmax(proba))
+        return self.classes_[best].item(), float(proba[best])
+
+    # ---- size and identity ------------------------------------------------------------------
+
+    @property
+    def n_params(self) -> int:
+        """Trained parameters (network weights, or the peer's ridge coefficients)."""
+        return self._fitted().n_params
+
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 of the configuration, classes, channels and every trained array.
+
+        Identifies the model (not the file): a template store made with this model records
+        it and refuses any other model.
+        """
+        from gaitcnn._modelfile import fingerprint
+
+        return fingerprint(self)
+
+    # ---- files ------------------------------------------------------------------------------
+
+    def save(self, path, *, overwrite: bool = False) -> Path:
+        """Write the model to one file (a zip, conventionally ``*.gaitcnn``), atomically.
+
+        Raises
+        ------
+        FileExistsError
+            If ``path`` exists and ``overwrite`` is False.
+        """
+        from gaitcnn._modelfile import write_model
+
+        return write_model(self, path, overwrite=overwrite)
+
+    @classmethod
+    def load(cls, path) -> GaitModel:
+        """Read a model written by :meth:`save` (no pickle; networks in Keras safe mode).
+
+        Raises
+        ------
+        GaitDataError
+            Naming the file when it is not a gaitcnn model, was made by another gaitcnn
+            version, or its content does not match its description.
+        """
+        from gaitcnn._modelfile import read_model
+
+        return read_model(cls, path)

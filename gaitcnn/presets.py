@@ -1,0 +1,366 @@
+"""What a gait model is before it sees data: :class:`ModelConfig` and the named presets.
+
+A :class:`gaitcnn.GaitModel` is built from a ``ModelConfig``: how a recording becomes images or
+windows (the front end, :class:`gaitcnn.prepare.PrepareParams`), which network or peer method
+reads them, how it is trained and how window scores are fused. The presets:
+
+- ``"paper"``: Zhao & Zhou 2017 as reconstructed (docs/RECONSTRUCTION.md): AE-GDIs at GGGD cycle
+  starts, the 7-layer CNN, Adam 1e-3, batches of 100, 50 epochs, mean softmax over a walk.
+  ``method`` picks another row of Table 2 (Methods 1-3, the Inception ablation).
+- ``"improved"``: our preset (:data:`IMPROVED`), justified step by step in the ablation.
+- a peer method (``method="minirocket"``...): raw-signal windows read by a random-kernel or
+  shapelet classifier (:data:`gaitcnn.registry.PEERS`), on the same front end.
+
+numpy only: nothing here imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from gaitcnn.errors import GaitDataError
+from gaitcnn.fusion import FUSIONS
+from gaitcnn.registry import METHODS, NETWORKS, PEERS
+
+__all__ = [
+    "DEFAULT_CHANNELS",
+    "FRAMEWORKS",
+    "IMPROVED",
+    "PEER_FRONT_END",
+    "PRESETS",
+    "ModelConfig",
+    "acc_only",
+    "channels_for_data",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Training frameworks: Keras (default), or tflearn (the paper's; run in its own process).
+FRAMEWORKS = ("keras", "tflearn")
+
+#: The improved preset (``preset="improved"``): :class:`ModelConfig` field values. Each step is
+#: justified in ``docs/results-simulated/ablation/ablation.md`` (``make ablation``; simulated
+#: OU-ISIR, K = 100 mean over 3 seeds, the harder simulator variant, K = 744). The path there:
+#:
+#: - ``segmentation="dense", dense_step=4, edge="pad"`` - Paper deviation: a window every 4
+#:   samples (80 ms) instead of one per detected cycle start: ~45 windows per walk instead of
+#:   ~2.5, none lost to detection errors or strict margins.
+#: - ``representation="raw", network="raw_cnn"`` - Paper deviation: windows of the raw signal
+#:   (ax, ay, az, gx, gy, gz, |a|, |w|; 64 samples = 1.28 s) read by a 1-D CNN
+#:   (:func:`gaitcnn.models.build_raw_cnn`: conv-BN-ReLU x 4, global average pooling, per-channel
+#:   scaling by the training windows' statistics stored in the model) instead of AE-GDIs. Reason:
+#:   the AE-GDI is invariant to rotation and scale by construction, so it throws away the
+#:   axes' own signals; for a sensor worn in one fixed place (OU-ISIR's belt IMU) they identify
+#:   the walker. The norm channels |a|, |w| keep how strongly a person moves, independent of
+#:   the sensor's orientation.
+#: - ``epochs=30, lr_schedule="cosine", label_smoothing=0.1`` - Paper deviation: dense windows
+#:   give ~20x more batches per epoch; the cosine decay ends training at a small learning rate
+#:   (the final weights need no checkpoint selection) and label smoothing keeps near-duplicate
+#:   windows from saturating the softmax.
+IMPROVED: dict[str, Any] = {
+    "representation": "raw",
+    "segmentation": "dense",
+    "dense_step": 4,
+    "edge": "pad",
+    "network": "raw_cnn",
+    "epochs": 30,
+    "lr_schedule": "cosine",
+    "label_smoothing": 0.1,
+}
+
+#: Field values of each preset; the paper's are the :class:`ModelConfig` defaults.
+PRESETS: dict[str, dict[str, Any]] = {"paper": {}, "improved": IMPROVED}
+
+#: The front end of every peer method: 1.28 s windows of the resampled axes and norms every
+#: 0.16 s. 1.28 s = 64 samples at 50 Hz, the span of one AE-GDI (longer than one gait cycle), so
+#: a peer window and a CNN image see the same stretch of walk; a step of 8 samples gives ~30
+#: windows per ~6 s walk while the K = 744 feature matrix stays ~1 GB.
+PEER_FRONT_END: dict[str, Any] = {
+    "representation": "raw",
+    "segmentation": "dense",
+    "dense_step": 8,
+    "edge": "pad",
+}
+
+#: The channels of each front end when the data have a gyroscope (``ModelConfig.channels`` is
+#: None); without one, their accelerometer-only variant (:func:`acc_only`). [P] the AE-GDIs of
+#: acceleration and angular velocity (N_l = 2). The improved preset and the peers add the norms
+#: |a| and |w|, which keep how strongly a person moves and do not depend on the orientation.
+DEFAULT_CHANNELS: dict[str, tuple[str, ...]] = {
+    "paper": ("acc", "gyr"),
+    "improved": ("acc", "gyr", "acc_mag", "gyr_mag"),
+    "peer": ("acc", "gyr", "acc_mag", "gyr_mag"),
+}
+
+
+def acc_only(channels: Sequence[str]) -> tuple[str, ...]:
+    """The accelerometer-only variant of a channel set: its gyroscope channels dropped.
+
+    Examples
+    --------
+    >>> acc_only(("acc", "gyr", "acc_mag", "gyr_mag"))
+    ('acc', 'acc_mag')
+    """
+    return tuple(c for c in channels if not c.startswith("gyr"))
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Everything that defines a gait model before it sees data (saved with the model).
+
+    Attributes
+    ----------
+    preset : str
+        ``"paper"`` or ``"improved"``: where the defaults came from (a label; build with
+        :meth:`from_preset`).
+    method : str
+        A row of the paper's Table 2 (:data:`gaitcnn.registry.METHODS`: ``"proposed"``,
+        ``"method1"`` .. ``"method3"``, ``"inception"``) or a peer
+        (:data:`gaitcnn.registry.PEERS`).
+    representation, segmentation : str or None
+        The front end's image type and image starts (None: the method's).
+    dense_step : int
+        Samples between dense image starts (0 unless ``segmentation="dense"``).
+    channels : tuple of str or None
+        Image or window channels. None: the preset's (:data:`DEFAULT_CHANNELS`; [P] acc and gyro
+        AE-GDIs), reduced to their accelerometer-only variant when the data have no gyroscope
+        (:func:`channels_for_data`).
+    width : int
+        Image width N_w in samples; [P] 64.
+    edge : str
+        ``"strict"`` ([P] skip cycle starts without the full image margin) or ``"pad"``.
+    network : str or None
+        Key of :data:`gaitcnn.registry.NETWORKS` (None: the method's; peers have none).
+    hparams : dict
+        Keyword arguments of the network builder or of the peer classifier.
+    epochs, batch_size : int
+        [P] 50 epochs of mini-batches of 100.
+    learning_rate : float
+        [P] Adam with learning rate 0.001.
+    lr_schedule : str
+        ``"constant"`` [P] or ``"cosine"``.
+    label_smoothing : float
+        [P] 0.
+    validation_fraction : float
+        Share of the training walks (blocks of long recordings) held out to keep the best
+        epoch. Reconstruction: 0 - the paper keeps "the model that scores best", but OU-ISIR
+        gives one ~6 s gallery walk per subject, so a held-out walk would remove whole classes;
+        the final model is kept (docs/RECONSTRUCTION.md, "Best model").
+    fusion : str
+        :data:`gaitcnn.fusion.FUSIONS`; [P] ``"mean"`` (the mean softmax over a walk).
+    ensemble : int
+        Networks trained with seeds ``seed + 1000 i`` whose window probabilities are averaged.
+    framework : str
+        ``"keras"`` or ``"tflearn"`` (:data:`FRAMEWORKS`).
+    seed : int
+        Initial weights, dropout, shuffling and the peers' random kernels.
+    """
+
+    preset: str = "paper"
+    method: str = "proposed"
+    representation: str | None = None  # None: the method's ([P] AE-GDI)
+    segmentation: str | None = None  # None: the method's ([P] GGGD cycle starts)
+    dense_step: int = 0
+    channels: tuple | None = None  # None: [P] acc + gyro, acc only without a gyroscope
+    width: int = 64  # [P] N_w = 64
+    edge: str = "strict"  # [P] skip cycle starts without the full image margin
+    network: str | None = None  # None: the method's
+    hparams: dict = field(default_factory=dict)
+    epochs: int = 50  # [P] 50 epochs
+    batch_size: int = 100  # [P] mini-batches of 100
+    learning_rate: float = 1e-3  # [P] Adam, learning rate 0.001
+    lr_schedule: str = "constant"  # [P] constant learning rate
+    label_smoothing: float = 0.0  # [P] plain cross-entropy
+    validation_fraction: float = 0.0  # Reconstruction: the final model is kept
+    fusion: str = "mean"  # [P] mean softmax over the walk's images
+    ensemble: int = 1
+    framework: str = "keras"
+    seed: int = 0
+
+    def __post_init__(self):
+        """Validate every field, naming the field and the value received."""
+        if self.preset not in PRESETS:
+            raise ValueError(f"preset must be one of {tuple(PRESETS)}. Received: {self.preset!r}")
+        if self.method not in METHODS and self.method not in PEERS:
+            raise ValueError(
+                f"method must be one of {(*METHODS, *PEERS)}. Received: method={self.method!r}"
+            )
+        if self.network is not None and self.network not in NETWORKS:
+            raise ValueError(
+                f"network must be one of {tuple(NETWORKS)}. Received: network={self.network!r}"
+            )
+        if self.is_peer and self.network is not None:
+            raise ValueError(f"method={self.method!r} is a peer method and takes no network")
+        choices = {"fusion": FUSIONS, "framework": FRAMEWORKS, "edge": ("strict", "pad")}
+        choices["lr_schedule"] = ("constant", "cosine")
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(
+                    f"{name} must be one of {allowed}. Received: {name}={getattr(self, name)!r}"
+                )
+        for name in ("epochs", "batch_size", "ensemble", "width"):
+            value = getattr(self, name)
+            if not (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
+                raise ValueError(f"{name} must be an integer >= 1. Received: {name}={value!r}")
+        if not 0.0 <= self.validation_fraction < 1.0:
+            raise ValueError(
+                f"validation_fraction must be in [0, 1). Received: {self.validation_fraction!r}"
+            )
+        if not isinstance(self.hparams, dict):
+            raise ValueError(f"hparams must be a dict. Received: hparams={self.hparams!r}")
+        try:  # the JSON form (lists, not tuples), so a saved config equals the one it came from
+            object.__setattr__(self, "hparams", json.loads(json.dumps(self.hparams)))
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"hparams must be JSON values. Received: {self.hparams!r}") from exc
+        if self.channels is not None:
+            object.__setattr__(self, "channels", tuple(self.channels))
+        self.prepare_params("ouisir")  # the front end validates its own fields
+
+    @classmethod
+    def from_preset(cls, preset: str = "paper", **overrides) -> ModelConfig:
+        """The fields of ``preset`` (:data:`PRESETS`) with ``overrides`` on top.
+
+        A peer ``method`` brings its own front end (:data:`PEER_FRONT_END`) instead of the
+        preset's; explicit overrides still win. None values in ``overrides`` are ignored.
+        """
+        if preset not in PRESETS:
+            raise ValueError(f"preset must be one of {tuple(PRESETS)}. Received: {preset!r}")
+        overrides = {k: v for k, v in overrides.items() if v is not None}
+        unknown = set(overrides) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise ValueError(
+                f"unknown ModelConfig field(s) {sorted(unknown)}; known: "
+                f"{sorted(f.name for f in dataclasses.fields(cls))}"
+            )
+        values = dict(PRESETS[preset])
+        if overrides.get("method") in PEERS:
+            values = {k: v for k, v in values.items() if k not in IMPROVED} | PEER_FRONT_END
+        return cls(**{**values, "preset": preset, **overrides})
+
+    @property
+    def is_peer(self) -> bool:
+        """True for a peer method (no network)."""
+        return self.method in PEERS
+
+    @property
+    def network_name(self) -> str | None:
+        """The network: ``network`` if set, else the method's (None for a peer)."""
+        if self.is_peer:
+            return None
+        return self.network or METHODS[self.method].network
+
+    @property
+    def default_channels(self) -> tuple[str, ...]:
+        """``channels`` if set, else the preset's (or the peers') :data:`DEFAULT_CHANNELS`."""
+        if self.channels is not None:
+            return self.channels
+        return DEFAULT_CHANNELS["peer" if self.is_peer else self.preset]
+
+    def prepare_params(self, dataset: str = "ouisir", channels=None, **loader):
+        """The front end as :class:`gaitcnn.prepare.PrepareParams` (for a cache or a recording).
+
+        Parameters
+        ----------
+        dataset : str, default="ouisir"
+            Only names the cache; the front end is the same for every data set.
+        channels : tuple of str, optional
+            The resolved channels (default: :attr:`default_channels`).
+        **loader
+            ``subset`` / ``sensor`` of the OU-ISIR loader.
+        """
+        from gaitcnn.prepare import PrepareParams
+
+        method = METHODS.get(self.method, METHODS["proposed"])
+        return PrepareParams(
+            dataset=dataset,
+            representation=self.representation or method.representation,
+            segmentation=self.segmentation or method.segmentation,
+            dense_step=self.dense_step,
+            channels=tuple(channels or self.default_channels),
+            width=self.width,
+            edge=self.edge,
+            **loader,
+        )
+
+    def train_config(self, keep_best: bool | None = None):
+        """The :class:`gaitcnn.train.TrainConfig` of this model (imports TensorFlow).
+
+        ``keep_best`` (default: ``validation_fraction > 0``) keeps the best validation epoch.
+        """
+        from gaitcnn.train import TrainConfig
+
+        return TrainConfig.paper().replace(
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            learning_rate=self.learning_rate,
+            lr_schedule=self.lr_schedule,
+            label_smoothing=self.label_smoothing,
+            keep_best=self.validation_fraction > 0 if keep_best is None else keep_best,
+            seed=self.seed,
+            verbose=0,
+        )
+
+    def to_dict(self) -> dict:
+        """Plain JSON-able dict of every field."""
+        return json.loads(json.dumps(dataclasses.asdict(self)))
+
+    @classmethod
+    def from_dict(cls, values: dict) -> ModelConfig:
+        """Inverse of :meth:`to_dict`; unknown keys are an error."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown ModelConfig field(s) {unknown}; known: {sorted(known)}")
+        return cls(**values)
+
+    def replace(self, **changes) -> ModelConfig:
+        """A copy with some fields changed (validated)."""
+        return dataclasses.replace(self, **changes)
+
+
+def channels_for_data(config: ModelConfig, has_gyroscope: Sequence[bool], sources: Sequence[str]):
+    """The channels a model reads from data with (or without) a gyroscope.
+
+    The paper's own rule (N_l = 2 on OU-ISIR, 1 on McGill's accelerometer-only phones): when no
+    recording has a gyroscope, the preset's accelerometer-only variant (:func:`acc_only`) is
+    used, and said once in the log. Explicit gyroscope channels on such data, or a data set
+    that mixes recordings with and without a gyroscope, are errors naming a file of each kind
+    (unless the chosen channels need no gyroscope).
+
+    Parameters
+    ----------
+    config : ModelConfig
+    has_gyroscope : sequence of bool
+        One flag per recording.
+    sources : sequence of str
+        The file of each recording (for the messages).
+
+    Returns
+    -------
+    tuple of str
+    """
+    wanted = config.default_channels
+    needs_gyro = any(c.startswith("gyr") for c in wanted)
+    flags = list(has_gyroscope)
+    if not flags or not needs_gyro or all(flags):
+        return wanted
+    if any(flags):
+        with_gyro = sources[flags.index(True)]
+        without = sources[flags.index(False)]
+        raise GaitDataError(
+            f"the data mix recordings with a gyroscope (e.g. {with_gyro}) and without one (e.g. "
+            f"{without}); use accelerometer-only channels, e.g. channels={acc_only(wanted)!r}"
+        )
+    if config.channels is not None:
+        raise GaitDataError(
+            f"channels={wanted!r} asks for a gyroscope but the recordings have none (e.g. "
+            f"{sources[0]}); use channels={acc_only(wanted)!r}"
+        )
+    chosen = acc_only(wanted)
+    logger.warning("no recording has a gyroscope: using the accelerometer-only channels %s", chosen)
+    return chosen
