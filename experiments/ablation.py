@@ -389,7 +389,7 @@ def auth_cell(row: Row, plan: Plan, args) -> dict:
     cache = prepare_dataset(
         params, root, cache_dir=args.cache_dir, source=f"simulated ({root.name})", progress=False
     )
-    image_set = read_image_set(cache, expected_params=params.to_dict())
+    image_set = read_image_set(cache, expected_params=params.to_dict(), load_images=False)
     subjects = eligible_subjects(image_set, base)[: plan.auth_subjects]
     config = AuthConfig.from_dict({**base.to_dict(), "subjects": subjects})
     print(f"running {cell.name} ({len(image_set)} images)", flush=True)

@@ -54,7 +54,7 @@ def load_inputs(data_root, cache_dir, seed: int, data: dict, auth):
     else:
         root, label, source = Path(data_root), f"real McGill data at {data_root}", None
     cache = prepare_dataset(params, root, cache_dir=cache_dir, source=source, progress=False)
-    image_set = read_image_set(cache, expected_params=params.to_dict())
+    image_set = read_image_set(cache, expected_params=params.to_dict(), load_images=False)
     features = {}
     if any(m != "ae_gdi_cnn" for m in auth.methods):
         features = baseline_features(image_set, load_segments(root, params), auth)

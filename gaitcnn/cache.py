@@ -325,8 +325,8 @@ def read_image_set(path, *, expected_params: dict | None = None, load_images=Tru
     expected_params : dict, optional
         When given, the stored parameters must equal these, else :class:`GaitDataError`.
     load_images : bool, default=True
-        Load the image array into memory; with ``False``, ``images`` is an empty placeholder
-        and :func:`gaitcnn.pipeline` streams them from the file instead.
+        Load the image array into memory; with ``False``, ``images`` is a :class:`CacheRows`
+        (indexing it selects rows without reading them; training and scoring stream them).
 
     Returns
     -------
@@ -348,7 +348,8 @@ def read_image_set(path, *, expected_params: dict | None = None, load_images=Tru
         attrs = dict(fh.attrs)
         params = _check_attrs(path, attrs, expected_params)
         meta = {name: fh[name][()] for name in _META}
-        images = fh["images"][()] if load_images else np.empty((0, *fh["images"].shape[1:]))
+        n_images = int(fh["images"].shape[0])
+        images = fh["images"][()] if load_images else CacheRows(path, np.arange(n_images))
     recordings = json.loads(attrs.get("recordings_json", "[]"))
     clean_attrs = {k: (v.item() if hasattr(v, "item") else v) for k, v in attrs.items()}
     return ImageSet(images=images, recordings=recordings, params=params, attrs=clean_attrs, **meta)
@@ -466,6 +467,12 @@ class CacheRows:
     def subset(self, positions) -> CacheRows:
         """A ``CacheRows`` of part of this selection."""
         return CacheRows(self.path, self.rows[positions])
+
+    def __getitem__(self, positions) -> CacheRows:
+        """Like an array's fancy indexing, but lazy: ``rows[idx]`` is a ``CacheRows`` too."""
+        if isinstance(positions, int | np.integer):
+            raise TypeError("index a CacheRows with an array, a mask or a slice; use .read()")
+        return self.subset(positions)
 
     def __repr__(self) -> str:
         """Path and size."""

@@ -141,7 +141,7 @@ def train_run(
 
     if model_name not in MODEL_BUILDERS:
         raise ValueError(f"model must be one of {sorted(MODEL_BUILDERS)}, received: {model_name}")
-    image_set = read_image_set(cache)
+    image_set = read_image_set(cache, load_images=False)  # rows are streamed from the file
     gallery = image_set.select(np.isin(image_set.sessions, GALLERY_SESSIONS))
     if len(gallery) == 0:
         raise ValueError(f"{cache}: no images in the gallery sessions {GALLERY_SESSIONS}")

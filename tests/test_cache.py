@@ -81,8 +81,16 @@ def test_round_trip(tmp_path):
 
 def test_lazy_read_does_not_load_images(tmp_path):
     path = write_image_set(tmp_path / "c.h5", _image_set(), source="test")
+    from gaitcnn.cache import CacheRows
+
     back = read_image_set(path, load_images=False)
-    assert back.images.shape == (0, 4, 6, 2) and len(back) == 8
+    assert isinstance(back.images, CacheRows) and back.images.shape == (8, 4, 6, 2)
+    assert len(back) == 8
+    # selecting stays lazy, and reading gives the stored pixels
+    chosen = back.select(np.array([5, 1]))
+    assert isinstance(chosen.images, CacheRows)
+    full = read_image_set(path)
+    np.testing.assert_array_equal(chosen.images.read(), full.images[[5, 1]])
 
 
 def test_parameter_mismatch_is_refused(tmp_path):

@@ -61,7 +61,7 @@ def authenticate_command(data_root, out, cache_dir, preset, methods, overrides):
         data_root = ensure_simulated("mcgill", cache_dir=cache_dir)
         source = f"simulated ({data_root.name})"
     cache = prepare_dataset(params, data_root, cache_dir=cache_dir, source=source)
-    image_set = read_image_set(cache, expected_params=params.to_dict())
+    image_set = read_image_set(cache, expected_params=params.to_dict(), load_images=False)
     features = baseline_features(image_set, load_segments(data_root, params), config)
     records = run_authentication(image_set, config, out, features=features, progress=click.echo)
     from gaitcnn.evaluate import format_table
