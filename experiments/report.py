@@ -153,7 +153,7 @@ def build_report(results_dir: Path) -> str:
         "## Where our reconstruction departs from the paper",
         "",
         "Collected from the code's `Paper deviation:` / `Reconstruction:` tags (file:line). "
-        "PAPER_SPEC.md (project spec) explains the [R] choices in full.",
+        "docs/RECONSTRUCTION.md explains the [R] choices in full.",
         "",
     ]
     for kind, where, text in collect_departures():

@@ -105,7 +105,7 @@ def render_markdown(rows, auth, data_label, wall_time_s, n_subjects, quick) -> s
         "## Beside the paper",
         "",
         "The paper's Table 1 numbers were lost; what survives is the accuracy margin of the "
-        "proposed method over Cosine Similarity (PAPER_SPEC 2.1).",
+        "proposed method over Cosine Similarity (RECONSTRUCTION 2.1).",
         "",
         "| probe | N | paper margin (points) | our margin (points) | our CNN | our Cosine |",
         "|---|---:|---:|---:|---:|---:|",

@@ -235,7 +235,7 @@ def main(argv=None) -> Path:
 Data: **{data_label(args)}**. Results on simulated data show the pipeline works; they do not
 reproduce the paper.
 {quick_note if args.quick else ""}
-Protocol (PAPER_SPEC 2.2): one {k}-class network per method trained on the gallery walks
+Protocol (RECONSTRUCTION 2.2): one {k}-class network per method trained on the gallery walks
 (seq0) for {size["epochs"]} epochs, final model kept (see `gaitcnn/labeling.py`,
 Reconstruction); each probe walk (seq1) labelled by the mean softmax over its images; probe walks
 that give no image count as errors. Paper margins: the proposed method's lead over each baseline

@@ -356,7 +356,7 @@ def read_image_set(path, *, expected_params: dict | None = None, load_images=Tru
 
 
 #: Rows per HDF5 read in :func:`read_rows`: whole runs of chunks, never single random rows (a
-#: pass of single-row reads takes as long as a training epoch, see STACK.md).
+#: pass of single-row reads takes as long as a training epoch, see RECONSTRUCTION 5).
 READ_BLOCK_ROWS = 4096
 
 

@@ -24,11 +24,11 @@ __all__ = [
 
 @dataclass(frozen=True)
 class GaitDetectionParams:
-    """Parameters of the gait-period estimate and of GGGD (PAPER_SPEC 1.2-1.3).
+    """Parameters of the gait-period estimate and of GGGD (RECONSTRUCTION 1.2-1.3).
 
     The paper states the structure of the algorithm; every number below is our
     reconstruction (the paper's values were lost), tuned on real walks as described in
-    PAPER_SPEC 1.3. Fields marked "Paper deviation" are our changes to the algorithm; they are
+    RECONSTRUCTION 1.3. Fields marked "Paper deviation" are our changes to the algorithm; they are
     on by default (:meth:`updated`), and :meth:`paper` switches them all off.
 
     Examples
@@ -93,7 +93,7 @@ class GaitDetectionParams:
     # pocket a_M with a strong third stride harmonic otherwise scores 2/3 of a stride (R(2T/3)
     # + R(T/3)) above the stride itself. A lag whose step (0.45-0.55 L) is the top peak
     # also competes: for a slow walker the step lag is in range and can be the top peak, and
-    # R of the stride then decays below it. None = every local maximum competes (PAPER_SPEC).
+    # R of the stride then decays below it. None = every local maximum competes (RECONSTRUCTION).
     period_min_relative_acf: float | None = 0.8
     # Reconstruction: starts of one recording closer than this fraction of g are duplicates.
     duplicate_fraction: float = 0.5
@@ -102,7 +102,7 @@ class GaitDetectionParams:
     drop_unsupported: bool = True
     # Paper deviation (opt-in): choose b_0 among the candidates in the first g samples by the
     # total score its grid b_0 + k g collects (best candidate within g/4 of each point) rather
-    # than by its own score, which the recording's edge truncates. False = PAPER_SPEC rule.
+    # than by its own score, which the recording's edge truncates. False = RECONSTRUCTION rule.
     initial_by_grid_score: bool = False
     # Paper deviation: before scoring, a_M is rescaled so that its spread (standard deviation
     # over a buffer-long window centred on each sample) equals this value (m/s^2); L_T and
@@ -125,7 +125,7 @@ class GaitDetectionParams:
     # the phases maximise the total their grids b_0 + k g collect from the candidates (see
     # phase_by_height), normalised per buffer, minus phase_switch_cost for each phase jump
     # between consecutive buffers (dynamic programming; see _phase_path). The phase then
-    # replaces the seed. False = PAPER_SPEC rule (best candidate in the first g samples,
+    # replaces the seed. False = RECONSTRUCTION rule (best candidate in the first g samples,
     # later buffers seeded).
     phase_by_grid_score: bool = True
     # Half-width, as a fraction of g, of the window in which a grid point collects a score
@@ -175,7 +175,7 @@ class GaitDetectionParams:
 
     @classmethod
     def paper(cls) -> GaitDetectionParams:
-        """Algorithm 1 as reconstructed (PAPER_SPEC 1.3), every ``Paper deviation`` switched off.
+        """Algorithm 1 as reconstructed (RECONSTRUCTION 1.3), every ``Paper deviation`` switched off.
 
         Our deviations (:data:`DEVIATIONS`) make GGGD beat a plain peak picker on pocket walks
         (``docs/cycle-detection/``); :meth:`updated` - the default of every pipeline preset -
@@ -213,7 +213,7 @@ class GaitDetectionParams:
 
 
 #: The value of every ``Paper deviation`` field of :class:`GaitDetectionParams` that restores
-#: PAPER_SPEC 1.3's rule (used by :meth:`GaitDetectionParams.paper`).
+#: RECONSTRUCTION 1.3's rule (used by :meth:`GaitDetectionParams.paper`).
 DEVIATIONS = {
     "period_tolerance_fraction": None,
     "period_min_relative_acf": None,
@@ -256,7 +256,7 @@ def estimate_gait_period(
 
     Notes
     -----
-    Reconstruction (PAPER_SPEC 1.2): R(L) = sum_t a'(t) a'((t + L) mod N) of the mean-removed
+    Reconstruction (RECONSTRUCTION 1.2): R(L) = sum_t a'(t) a'((t + L) mod N) of the mean-removed
     a_M. Among local maxima of R at lags 0.7-1.6 s, take the one maximising
     R(L) + max R(0.45 L .. 0.55 L): the stride peak plus its step peak. Taking the highest
     peak alone picks the three-step lag in ~6% of real waist walks. If R has no local maximum
@@ -358,7 +358,7 @@ def u_shape_scores(acc_magnitude, sampling_rate_hz: float, params=None) -> np.nd
 
     Notes
     -----
-    Reconstruction (PAPER_SPEC 1.3). a_M is split into maximal monotone runs; a run's length
+    Reconstruction (RECONSTRUCTION 1.3). a_M is split into maximal monotone runs; a run's length
     is its curve length sum sqrt(diff^2 + kappa^2). Runs shorter than L_T are omitted: the
     remaining ("significant") runs are merged where neighbours share a direction, and the
     turning point between a significant fall and rise (rise and fall) is the minimum
@@ -488,7 +488,7 @@ def detect_cycle_starts(
 
     Notes
     -----
-    Reconstruction of PAPER_SPEC 1.3. The recording is cut into buffers of ``buffer_s``
+    Reconstruction of RECONSTRUCTION 1.3. The recording is cut into buffers of ``buffer_s``
     every ``hop_s`` (one buffer if shorter); each buffer gets its own period g
     (:func:`estimate_gait_period`). Candidates C: the N_c highest-scoring peaks in the
     buffer, N_c the smallest integer > 2N/g. Stage 1: the grid h(k) = b + k c starts at
@@ -1003,7 +1003,7 @@ def detect_peaks_baseline(
         Minimum peak height; defaults to the mean of a_M.
     period_samples : float, optional
         Stride period in samples; estimated on the whole signal by
-        :func:`estimate_gait_period` with the PAPER_SPEC 1.2 rule
+        :func:`estimate_gait_period` with the RECONSTRUCTION 1.2 rule
         (``period_min_relative_acf=None``) if omitted, so that GGGD's deviations do not move
         the baseline it is compared with.
 

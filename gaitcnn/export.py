@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-# Quiet TensorFlow's C++ start-up chatter unless the user chose a level (STACK.md "Noise").
+# Quiet TensorFlow's C++ start-up chatter unless the user chose a level (RECONSTRUCTION 5.5).
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras

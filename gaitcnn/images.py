@@ -58,7 +58,7 @@ def required_margins(width: int = IMAGE_WIDTH, height: int = IMAGE_HEIGHT, edge:
     _check_geometry(width, height, edge)
     if edge == "strict":
         # Reconstruction: I(j, i) uses a(t - m) .. a(t + m) with t = h + i, i < width, m <= height,
-        # so the image needs samples h - height .. h + width - 1 + height (PAPER_SPEC 1.4).
+        # so the image needs samples h - height .. h + width - 1 + height (RECONSTRUCTION 1.4).
         return height, width + height
     return 0, width
 
@@ -195,7 +195,7 @@ def ae_gdi(
     Notes
     -----
     Reconstruction: the angle is computed as ``atan2(|u x v|, u . v)`` (numerically stable,
-    in [0, pi]), and is 0 when either vector is zero (PAPER_SPEC 1.4). Differences, cross and
+    in [0, pi]), and is 0 when either vector is zero (RECONSTRUCTION 1.4). Differences, cross and
     dot products are formed in float64; only the arctangent runs in float32, which keeps the
     result within ~1e-7 of the float64 value while doubling throughput.
 

@@ -36,7 +36,7 @@ DEFAULT_MEMORY_BUDGET_MB = 256
 
 #: Images per block when a selection is streamed: each block is a few contiguous HDF5 reads, and
 #: batches are shuffled within a block after the block order is shuffled (never single random-row
-#: reads: a pass of those takes as long as a training epoch, see STACK.md).
+#: reads: a pass of those takes as long as a training epoch, see RECONSTRUCTION 5).
 STREAM_BLOCK_IMAGES = 4096
 
 

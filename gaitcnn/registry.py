@@ -118,7 +118,7 @@ class MethodSpec:
     network: str
 
 
-#: The compared methods (paper Table 2 plus our Inception ablation, PAPER_SPEC 1.6).
+#: The compared methods (paper Table 2 plus our Inception ablation, RECONSTRUCTION 1.6).
 METHODS: dict[str, MethodSpec] = {
     # Method 1 [P]: fixed overlapping windows instead of GGGD cycle starts (1.28 s windows,
     # 0.5 s overlap), same AE-GDI and CNN.
@@ -130,7 +130,7 @@ METHODS: dict[str, MethodSpec] = {
     # Method 3 [P]: AE-GDI read as a multivariate time series by the temporal CNN.
     "method3": MethodSpec("Method 3 (GGGD + AE-GDI + TCNN)", "ae_gdi", "gggd", "tcnn"),
     "proposed": MethodSpec("Proposed (GGGD + AE-GDI + CNN)", "ae_gdi", "gggd", "paper_cnn"),
-    # Beyond the paper: the Inception ablation of the design card (PAPER_SPEC 1.6).
+    # Beyond the paper: the Inception ablation of the design card (RECONSTRUCTION 1.6).
     "inception": MethodSpec(
         "Inception ablation (GGGD + AE-GDI + Inception)", "ae_gdi", "gggd", "inception"
     ),

@@ -25,7 +25,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 # Reconstruction: the paper bridges nothing explicitly; a spline across a long logging gap
-# would invent a walk, so gaps longer than this split a recording (PAPER_SPEC 1.1 [R]).
+# would invent a walk, so gaps longer than this split a recording (RECONSTRUCTION 1.1 [R]).
 #: Longest gap between consecutive samples (s) bridged by the spline; longer gaps split.
 DEFAULT_MAX_GAP_S = 0.5
 
@@ -138,7 +138,7 @@ def _clean_timestamps(t: np.ndarray, source: str) -> tuple[np.ndarray, int, int]
     n_unsorted = int((np.diff(t) < 0).sum())
     sorted_t = t[order]
     keep = np.ones(t.size, dtype=bool)
-    # Reconstruction: duplicate timestamps keep the first sample in file order (PAPER_SPEC 1.1).
+    # Reconstruction: duplicate timestamps keep the first sample in file order (RECONSTRUCTION 1.1).
     keep[1:] = np.diff(sorted_t) > 0
     n_duplicates = int(t.size - keep.sum())
     if n_unsorted + n_duplicates > REPAIR_WARN_FRACTION * t.size:
@@ -207,7 +207,7 @@ def resample_recording(
     Notes
     -----
     [P] Cubic spline on the recording's own timestamps, evaluated at 50 Hz, no filtering and no
-    stretching of cycles (Zhao & Zhou 2017; PAPER_SPEC 1.1). [R] Samples are sorted by time
+    stretching of cycles (Zhao & Zhou 2017; RECONSTRUCTION 1.1). [R] Samples are sorted by time
     (stable), duplicate timestamps keep the first sample, and gaps longer than ``max_gap_s``
     split the recording.
 

@@ -45,7 +45,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-# Quiet TensorFlow's C++ start-up chatter unless the user chose a level (STACK.md "Noise").
+# Quiet TensorFlow's C++ start-up chatter unless the user chose a level (RECONSTRUCTION 5.5).
 # This must happen before TensorFlow is imported for the first time.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -106,7 +106,7 @@ class RunExistsError(FileExistsError):
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Training settings (paper section 1.6 of PAPER_SPEC).
+    """Training settings (paper section 1.6 of RECONSTRUCTION).
 
     Labels are **integer class indices** ``0 .. n_classes - 1`` and the loss is sparse
     categorical cross-entropy on the model's softmax output; accuracy is logged as
@@ -147,7 +147,7 @@ class TrainConfig:
         Ignored for ``tf.data`` input, which carries its own order.
     deterministic : bool, default=True
         Call ``tf.config.experimental.enable_op_determinism()`` (process-wide and sticky: once
-        on it stays on). STACK.md: seeds alone are reproducible on CPU too, but give different
+        on it stays on). RECONSTRUCTION 5: seeds alone are reproducible on CPU too, but give different
         weights than with op determinism; we pick "on" and keep it.
     verbose : {0, 1, 2}, default=1
         Keras progress output: 0 silent, 1 progress bar, 2 one line per epoch.

@@ -308,7 +308,7 @@ class TestGggdVersusBaselineOnSimulator:
             assert gggd[spurious] <= baseline[spurious] - 0.03, detail
 
     def test_paper_rule_without_consensus_still_runs(self):
-        # The deviations are switchable: the PAPER_SPEC path alone is still a working detector.
+        # The deviations are switchable: the RECONSTRUCTION path alone is still a working detector.
         walk = simulate.simulate_walk(60.0, preset="waist", seed=40)
         rate_hz = 1.0 / float(np.median(np.diff(walk.timestamps_s)))
         magnitude = _magnitude(walk.acc)

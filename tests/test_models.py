@@ -205,7 +205,7 @@ class TestContractModels:
 
 @pytest.mark.usefixtures("zero_init")  # structure only: skip the QR
 class TestPaperCnnBehaviour:
-    """The paper CNN's exact structure (PAPER_SPEC 1.6) and its Figure 9 variants."""
+    """The paper CNN's exact structure (RECONSTRUCTION 1.6) and its Figure 9 variants."""
 
     def test_default_feature_map_sizes(self):
         model = build_paper_cnn(seed=0)

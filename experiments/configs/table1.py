@@ -7,7 +7,7 @@ them into library calls. Override fields with ``--set field=value`` on the drive
 
 from __future__ import annotations
 
-#: Table 1, full run: the paper's settings (PAPER_SPEC 2.1 and 1.6).
+#: Table 1, full run: the paper's settings (RECONSTRUCTION 2.1 and 1.6).
 PAPER = {
     "workers": 2,  # classifiers trained at once (1 TensorFlow thread each); see table_1.py
     "data": {"n_subjects": 20, "duration_s": 900.0},  # [P] 20 subjects x 2 days x ~15 min
@@ -62,7 +62,7 @@ FIGURE6_QUICK = {
     },
 }
 
-#: What survives of the paper's Table 1 (PAPER_SPEC 2.1): margins of the proposed method over
+#: What survives of the paper's Table 1 (RECONSTRUCTION 2.1): margins of the proposed method over
 #: Zhong & Deng's Cosine Similarity, in accuracy points, keyed by (probe, N).
 PAPER_MARGINS_OVER_COSINE = {
     ("same_day", 1): 12.2,

@@ -1,4 +1,4 @@
-"""Gait authentication on McGill (paper Table 1 and Figure 6; PAPER_SPEC section 2.1).
+"""Gait authentication on McGill (paper Table 1 and Figure 6; RECONSTRUCTION section 2.1).
 
 One binary AE-GDI CNN per subject ("is this the owner of the phone?"). For every subject ``s``
 and repetition ``r`` one classifier is trained and serves both probes:

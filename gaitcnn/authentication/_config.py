@@ -1,4 +1,4 @@
-"""Settings of the authentication protocol (paper Table 1, Figure 6; PAPER_SPEC 2.1)."""
+"""Settings of the authentication protocol (paper Table 1, Figure 6; RECONSTRUCTION 2.1)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ RESULT_FORMAT_VERSION = 3  # 3: classifiers are GaitModels trained by gaitcnn.tr
 
 @dataclass(frozen=True)
 class AuthConfig:
-    """Settings of the authentication protocol (PAPER_SPEC 2.1); every default is documented.
+    """Settings of the authentication protocol (RECONSTRUCTION 2.1); every default is documented.
 
     Parameters
     ----------

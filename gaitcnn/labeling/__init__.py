@@ -3,7 +3,7 @@
 Run as ``python -m gaitcnn.labeling --subjects 744`` (or ``gaitcnn label``). A model
 (:class:`gaitcnn.GaitModel`) is trained on the gallery walks of K randomly drawn subjects; every
 probe *sequence* is labelled by the model's fusion of its images (the paper: the mean softmax,
-PAPER_SPEC 2.2). Without ``--data-root`` the run uses a simulated OU-ISIR-like data set in the
+RECONSTRUCTION 2.2). Without ``--data-root`` the run uses a simulated OU-ISIR-like data set in the
 real file format, and every output says so.
 
 - :mod:`gaitcnn.labeling._protocol`: the pure steps (parameters, subject draw and split, summary);

@@ -13,7 +13,7 @@ __all__ = ["PAPER_CNN_HPARAMS", "TEST_HPARAMS", "build_paper_cnn"]
 
 #: The paper CNN's hyperparameters (Figure 1). dropout_rate is [P]; the widths are not.
 # Reconstruction: conv widths and fl1 were only in the lost Figure 1; we take tflearn's CIFAR-10
-# example widths, whose 7-layer topology and optimiser match the paper (PAPER_SPEC 1.6).
+# example widths, whose 7-layer topology and optimiser match the paper (RECONSTRUCTION 1.6).
 PAPER_CNN_HPARAMS = {
     "conv_filters": (32, 64, 64),
     "n_conv": 3,
