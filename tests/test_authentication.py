@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from gaitcnn import authentication as auth
-from gaitcnn.authentication import _run as auth_run
 from gaitcnn.authentication import AuthConfig, spans_overlap
+from gaitcnn.authentication import _run as auth_run
 
 pytestmark = pytest.mark.tf  # make_split uses gaitcnn.pipeline, which imports TensorFlow
 
