@@ -175,7 +175,7 @@ class GaitDetectionParams:
 
     @classmethod
     def paper(cls) -> GaitDetectionParams:
-        """Algorithm 1 as reconstructed (RECONSTRUCTION 1.3), every ``Paper deviation`` switched off.
+        """Algorithm 1 as reconstructed (RECONSTRUCTION 1.3) with every deviation switched off.
 
         Our deviations (:data:`DEVIATIONS`) make GGGD beat a plain peak picker on pocket walks
         (``docs/cycle-detection/``); :meth:`updated` - the default of every pipeline preset -

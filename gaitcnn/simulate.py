@@ -1,6 +1,6 @@
 """Built-in walking simulator: calibrated synthetic IMU walks written in the real file formats.
 
-The simulator stands in for the licensed OU-ISIR and McGill data sets (docs/RECONSTRUCTION.md section 6). It is a
+The simulator stands in for the licensed OU-ISIR and McGill data sets (RECONSTRUCTION 6). It is a
 small physical model, not noise:
 
 * **Gait.** A walk is a sequence of strides. Each stride has its own period (jitter around the

@@ -147,7 +147,7 @@ class TrainConfig:
         Ignored for ``tf.data`` input, which carries its own order.
     deterministic : bool, default=True
         Call ``tf.config.experimental.enable_op_determinism()`` (process-wide and sticky: once
-        on it stays on). RECONSTRUCTION 5: seeds alone are reproducible on CPU too, but give different
+        on it stays on). RECONSTRUCTION 5.5: seeds alone are reproducible on CPU too, but give other
         weights than with op determinism; we pick "on" and keep it.
     verbose : {0, 1, 2}, default=1
         Keras progress output: 0 silent, 1 progress bar, 2 one line per epoch.
