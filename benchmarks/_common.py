@@ -8,21 +8,8 @@ import resource
 import subprocess
 import sys
 import time
-from importlib import metadata
 
 import numpy as np
-
-#: Versions recorded with every entry.
-_PACKAGES = (
-    "gaitcnn",
-    "numpy",
-    "scipy",
-    "h5py",
-    "tensorflow-cpu",
-    "tensorflow",
-    "keras",
-    "tflearn",
-)
 
 
 def median_time(func, repeats: int, warmup: int = 1) -> tuple[float, list[float]]:
@@ -77,14 +64,10 @@ def machine() -> dict:
 
 
 def versions() -> dict:
-    """Installed versions of the packages the benchmarks exercise."""
-    out = {}
-    for name in _PACKAGES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return out
+    """Installed versions of the stack (the one definition: :func:`gaitcnn.provenance.versions`)."""
+    from gaitcnn.provenance import versions as package_versions
+
+    return {k: v for k, v in package_versions().items() if v is not None}
 
 
 def run_measured(cmd: list[str], *, env: dict | None = None, timeout: float | None = None) -> dict:

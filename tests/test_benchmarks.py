@@ -127,3 +127,15 @@ def test_prepare_workers_give_byte_identical_cache(tmp_path):
         digests.append(hashlib.sha256(path.read_bytes()).hexdigest())
     assert digests[0] == digests[1]
     assert np.all([len(d) == 64 for d in digests])
+
+
+@pytest.mark.tf
+def test_bench_labeling_quick():
+    """The peak-memory benchmark of the labeling command runs and reports per K."""
+    from benchmarks import bench_labeling
+
+    entries = bench_labeling.run(quick=True)
+    assert [e["k"] for e in entries] == [4, 8]
+    for e in entries:
+        assert e["unit"] == "MB" and e["figure"] > 100 and e["wall_s"] > 0
+        assert 0.0 <= e["accuracy"] <= 1.0
