@@ -263,15 +263,53 @@ def epoch_batches(
     tf.data.Dataset
         ``(images, labels)`` batches, float32 and int32, prefetched.
     """
-    labels = np.asarray(labels, dtype=np.int32)
-    if len(images) != labels.shape[0]:
-        raise ValueError(f"{len(images)} images but {labels.shape[0]} labels")
-    ds = tf.data.Dataset.from_generator(
-        lambda: _numpy_batches(images, labels, batch_size, seed, epoch, shuffle, memory_budget_mb),
-        output_signature=_batch_spec(images),
-    )
-    ds = ds.apply(tf.data.experimental.assert_cardinality(-(-labels.shape[0] // batch_size)))
-    return ds.prefetch(tf.data.AUTOTUNE)
+    epochs = EpochBatches(images, labels, batch_size=batch_size, seed=seed, shuffle=shuffle,
+                          memory_budget_mb=memory_budget_mb)  # fmt: skip
+    epochs.epoch = epoch
+    return epochs.dataset
+
+
+class EpochBatches:
+    """One ``tf.data.Dataset`` that serves the batches of whichever epoch :attr:`epoch` names.
+
+    :func:`gaitcnn.train.train` sets ``epoch`` before each epoch and iterates the same dataset
+    object every time: Keras traces its training step once per dataset object, so a new
+    dataset per epoch would retrace it every epoch. Every iteration started while ``epoch``
+    is ``k`` yields the batches of epoch ``k`` (see :func:`epoch_batches`), however often it is
+    iterated, which keeps a resumed run exact.
+
+    Parameters
+    ----------
+    images, labels, batch_size, seed, shuffle, memory_budget_mb
+        As in :func:`epoch_batches`.
+    """
+
+    def __init__(
+        self,
+        images,
+        labels,
+        *,
+        batch_size: int = 100,
+        seed: int = 0,
+        shuffle: bool = True,
+        memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB,
+    ):
+        self.labels = np.asarray(labels, dtype=np.int32)
+        if len(images) != self.labels.shape[0]:
+            raise ValueError(f"{len(images)} images but {self.labels.shape[0]} labels")
+        self.images, self.epoch = images, 0
+        self.batch_size, self.seed, self.shuffle = batch_size, seed, shuffle
+        self.memory_budget_mb = memory_budget_mb
+        ds = tf.data.Dataset.from_generator(self._batches, output_signature=_batch_spec(images))
+        n_batches = -(-self.labels.shape[0] // batch_size)
+        ds = ds.apply(tf.data.experimental.assert_cardinality(n_batches))
+        self.dataset = ds.prefetch(tf.data.AUTOTUNE)
+
+    def _batches(self):
+        return _numpy_batches(
+            self.images, self.labels, self.batch_size, self.seed, self.epoch, self.shuffle,
+            self.memory_budget_mb,
+        )  # fmt: skip
 
 
 def iter_chunks(images, chunk: int = 1024):
