@@ -53,7 +53,6 @@ import dataclasses
 import hashlib
 import json
 import logging
-import os
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -801,11 +800,9 @@ def run_classifier(
 
 
 def _write_json_atomic(path: Path, obj) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(obj, fh)
-    os.replace(tmp, path)
+    from gaitcnn._atomic import write_text_atomic  # temp + rename, the user's umask
+
+    write_text_atomic(path, json.dumps(obj))
 
 
 def record_path(out_dir, subject: int, rep: int) -> Path:

@@ -1,4 +1,13 @@
-"""Stage 5: HDF5 image cache with provenance, written atomically."""
+"""Stage 5: HDF5 image cache with provenance and integrity checks, written atomically.
+
+Integrity: every dataset is chunked with HDF5's Fletcher-32 checksum filter (each chunk is
+verified whenever it is read, also by partial reads), the file uses the latest HDF5 format
+(checksummed superblock, object headers and chunk indexes), and the attributes carry a SHA-256
+of their own content (``attrs_sha256``). On reading, invariants are checked too: dataset
+lengths, the recording table against ``recording_index`` and ``subject_ids``, finite images and
+AE-GDI pixels in [0, 1]. A file that fails any check is a :class:`GaitDataError` naming the
+file and what failed, never data.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +15,6 @@ import contextlib
 import hashlib
 import json
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +22,8 @@ import h5py
 import numpy as np
 
 from gaitcnn import __version__
+from gaitcnn._atomic import remove_stale_partials
+from gaitcnn._files import open_regular, reading
 from gaitcnn.errors import GaitDataError
 
 __all__ = [
@@ -22,14 +32,22 @@ __all__ = [
     "ImageSet",
     "cache_path",
     "params_hash",
+    "read_image_rows",
     "read_image_set",
     "remove_stale_partials",
     "write_image_set",
 ]
 
 #: Version of the on-disk layout. Bump it when datasets or attributes change meaning;
-#: readers refuse any other version instead of misreading it.
-FORMAT_VERSION = 1
+#: readers refuse any other version instead of misreading it. 2: Fletcher-32 chunks, latest
+#: HDF5 format, ``attrs_sha256``.
+FORMAT_VERSION = 2
+
+#: Rows read at a time by :func:`read_image_rows` (a contiguous span holding them).
+ROW_BLOCK_IMAGES = 4096
+
+# AE-GDI pixels are angles / pi; float32 rounding can put pi * (1 / pi) a hair above 1.
+_UNIT_RANGE_TOLERANCE = 1e-6
 
 #: Images per HDF5 chunk: 256 x 32 x 64 x 2 float32 = 4 MiB, a good size for sequential reads.
 CHUNK_IMAGES = 256
@@ -117,42 +135,18 @@ class ImageSet:
         )
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    return True
+def _plain(value):
+    """An attribute value as plain Python (numpy scalars and bytes unwrapped)."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    return value.item() if hasattr(value, "item") else value
 
 
-def remove_stale_partials(path) -> list[Path]:
-    """Delete ``<path>.partial-<pid>`` files (or folders) left by writers that died.
-
-    A partial file is never read as a cache (readers only open ``path``); this only reclaims
-    the disk space of runs killed before :meth:`CacheWriter.commit`. Files of live processes
-    (another ``gaitcnn prepare`` writing the same cache) are left alone.
-
-    Returns
-    -------
-    list of Path
-        The files removed.
-    """
-    path = Path(path)
-    removed = []
-    for partial in path.parent.glob(f"{path.name}.partial-*"):
-        pid = partial.name.rsplit("-", 1)[-1]
-        if not pid.isdigit() or int(pid) == os.getpid() or _pid_alive(int(pid)):
-            continue
-        if partial.is_dir():  # an interrupted simulation (see gaitcnn.prepare.ensure_simulated)
-            shutil.rmtree(partial, ignore_errors=True)
-            removed.append(partial)
-            continue
-        with contextlib.suppress(FileNotFoundError):
-            partial.unlink()
-            removed.append(partial)
-    return removed
+def _attrs_digest(attrs) -> str:
+    """SHA-256 of all attributes but ``attrs_sha256`` itself, as sorted JSON."""
+    values = {k: _plain(v) for k, v in attrs.items() if k != "attrs_sha256"}
+    text = json.dumps(values, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 class CacheWriter:
@@ -183,7 +177,8 @@ class CacheWriter:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         remove_stale_partials(self.path)
         self._tmp = self.path.with_name(f"{self.path.name}.partial-{os.getpid()}")
-        self._file = h5py.File(self._tmp, "w")
+        # libver="latest": checksummed superblock, object headers and chunk indexes.
+        self._file = h5py.File(self._tmp, "w", libver="latest")
         try:
             self._n = 0
             self._recordings: list[dict] = []
@@ -194,10 +189,16 @@ class CacheWriter:
                 maxshape=(None, h, w, c),
                 dtype=np.float32,
                 chunks=(CHUNK_IMAGES, h, w, c),
+                fletcher32=True,
             )
             for name, dtype in _META.items():
                 self._file.create_dataset(
-                    name, shape=(0,), maxshape=(None,), dtype=dtype, chunks=(4096,)
+                    name,
+                    shape=(0,),
+                    maxshape=(None,),
+                    dtype=dtype,
+                    chunks=(4096,),
+                    fletcher32=True,
                 )
             self._file.attrs.update(
                 {
@@ -249,6 +250,7 @@ class CacheWriter:
         self._file.attrs["n_images"] = self._n
         for k, v in extra_attrs.items():
             self._file.attrs[k] = v if isinstance(v, int | float | str) else json.dumps(v)
+        self._file.attrs["attrs_sha256"] = _attrs_digest(self._file.attrs)
         self._file.flush()
         self._file.close()
         with open(self._tmp, "rb") as fh:  # make the data durable before the rename
@@ -288,7 +290,7 @@ def write_image_set(path, image_set: ImageSet, *, source: str, overwrite=False) 
         return writer.commit()
 
 
-def _check_attrs(path: Path, attrs, expected_params: dict | None) -> dict:
+def _check_attrs(path: Path, attrs: dict, expected_params: dict | None) -> dict:
     version = attrs.get("format_version")
     if version is None or "params_json" not in attrs:
         raise GaitDataError("not a gaitcnn image cache (no format_version/params_json)", path=path)
@@ -296,6 +298,12 @@ def _check_attrs(path: Path, attrs, expected_params: dict | None) -> dict:
         raise GaitDataError(
             f"cache format version {int(version)} is not the supported version {FORMAT_VERSION}; "
             "delete the file and run `gaitcnn prepare` again",
+            path=path,
+        )
+    if attrs.get("attrs_sha256") != _attrs_digest(attrs):
+        raise GaitDataError(
+            "the attributes (parameters, recording table) fail their SHA-256 checksum: the file "
+            "is corrupted; delete it and run `gaitcnn prepare` again",
             path=path,
         )
     params = json.loads(attrs["params_json"])
@@ -315,8 +323,92 @@ def _check_attrs(path: Path, attrs, expected_params: dict | None) -> dict:
     return params
 
 
+@contextlib.contextmanager
+def _open_cache(path):
+    """Open a cache file for reading; yields ``(h5py.File, verified plain attrs)``."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no image cache at {path}; run `gaitcnn prepare` first")
+    open_regular(path).close()  # a FIFO or a device is refused, never waited on
+    try:
+        fh = h5py.File(path, "r")
+    except OSError as exc:
+        raise GaitDataError(f"cannot open as HDF5 ({exc})", path=path) from exc
+    with fh, reading(path, "image cache"):
+        yield fh, {k: _plain(v) for k, v in fh.attrs.items()}
+
+
+def _read(path: Path, dataset, selection=()):
+    """``dataset[selection]``; a chunk failing its Fletcher-32 checksum is named."""
+    try:
+        return dataset[selection]
+    except OSError as exc:
+        raise GaitDataError(
+            f"dataset {dataset.name.lstrip('/')!r} cannot be read ({exc}); a chunk failing its "
+            "Fletcher-32 checksum means the file is corrupted: delete it and run `gaitcnn "
+            "prepare` again",
+            path=path,
+        ) from exc
+
+
+def _check_images(path: Path, images: np.ndarray, params: dict, first_row: int = 0) -> None:
+    """Images must be finite; AE-GDI sensor channels (angles / pi) must lie in [0, 1]."""
+    if images.size == 0:
+        return
+    bad = ~np.isfinite(images)
+    what = "a non-finite value"
+    if not bad.any() and params.get("representation") == "ae_gdi":
+        channels = list(params.get("channels", []))
+        planes = [i for i, name in enumerate(channels) if name in ("acc", "gyr")]
+        if planes and len(channels) == images.shape[-1]:
+            unit = images[..., planes]
+            tol = _UNIT_RANGE_TOLERANCE
+            bad_planes = (unit < -tol) | (unit > 1 + tol)
+            bad = np.zeros(images.shape, dtype=bool)
+            bad[..., planes] = bad_planes
+            what = "an AE-GDI pixel outside [0, 1]"
+    if bad.any():
+        row = int(np.argwhere(bad)[0][0])
+        value = float(images.reshape(len(images), -1)[row][bad[row].ravel()][0])
+        raise GaitDataError(
+            f"image {first_row + row} holds {what} ({value:.6g}): the file is corrupted; "
+            "delete it and run `gaitcnn prepare` again",
+            path=path,
+        )
+
+
+def _check_table(path: Path, attrs: dict, meta: dict, n_rows: int, recordings: list) -> None:
+    """Dataset lengths, and the recording table against recording_index and subject_ids."""
+    n = int(attrs.get("n_images", n_rows))
+    lengths = {name: len(values) for name, values in meta.items()} | {"images": n_rows}
+    wrong = {name: m for name, m in lengths.items() if m != n}
+    if wrong:
+        raise GaitDataError(f"n_images is {n} but datasets have lengths {wrong}", path=path)
+    index = meta["recording_index"]
+    if n and (index.min() < 0 or index.max() >= len(recordings)):
+        raise GaitDataError(
+            f"recording_index holds values outside [0, {len(recordings)}), the recording table",
+            path=path,
+        )
+    counts = np.bincount(index, minlength=len(recordings)) if n else np.zeros(len(recordings))
+    table_counts = np.array([int(r.get("n_images", 0)) for r in recordings])
+    if not np.array_equal(counts, table_counts):
+        raise GaitDataError(
+            "recording_index does not match the images per recording of the recording table",
+            path=path,
+        )
+    table_ids = np.array([int(r["subject_id"]) for r in recordings], dtype=np.int64)
+    if n and not np.array_equal(meta["subject_ids"], table_ids[index]):
+        row = int(np.flatnonzero(meta["subject_ids"] != table_ids[index])[0])
+        raise GaitDataError(
+            f"subject_ids[{row}] = {int(meta['subject_ids'][row])} but its recording belongs to "
+            f"subject {int(table_ids[index[row]])}: the file is corrupted",
+            path=path,
+        )
+
+
 def read_image_set(path, *, expected_params: dict | None = None, load_images=True) -> ImageSet:
-    """Read a cache file, checking its format version and (optionally) its parameters.
+    """Read a cache file, checking its integrity, format version and (optionally) parameters.
 
     Parameters
     ----------
@@ -326,7 +418,7 @@ def read_image_set(path, *, expected_params: dict | None = None, load_images=Tru
         When given, the stored parameters must equal these, else :class:`GaitDataError`.
     load_images : bool, default=True
         Load the image array into memory; with ``False``, ``images`` is an empty placeholder
-        and :func:`gaitcnn.pipeline` streams them from the file instead.
+        and the images are read later with :func:`read_image_rows`.
 
     Returns
     -------
@@ -335,20 +427,76 @@ def read_image_set(path, *, expected_params: dict | None = None, load_images=Tru
     Raises
     ------
     GaitDataError
-        If the file is not a gaitcnn cache, has another format version, or other parameters.
+        If the file is not a gaitcnn cache, has another format version or other parameters, or
+        fails an integrity check (checksums, table invariants, image values); the message
+        names the file and the check.
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no image cache at {path}; run `gaitcnn prepare` first")
-    try:
-        fh = h5py.File(path, "r")
-    except OSError as exc:
-        raise GaitDataError(f"cannot open as HDF5 ({exc})", path=path) from exc
-    with fh:
-        attrs = dict(fh.attrs)
+    with _open_cache(path) as (fh, attrs):
         params = _check_attrs(path, attrs, expected_params)
-        meta = {name: fh[name][()] for name in _META}
-        images = fh["images"][()] if load_images else np.empty((0, *fh["images"].shape[1:]))
-    recordings = json.loads(attrs.get("recordings_json", "[]"))
-    clean_attrs = {k: (v.item() if hasattr(v, "item") else v) for k, v in attrs.items()}
-    return ImageSet(images=images, recordings=recordings, params=params, attrs=clean_attrs, **meta)
+        meta = {name: _read(path, fh[name]) for name in _META}
+        n_rows = fh["images"].shape[0]
+        if load_images:
+            images = _read(path, fh["images"])
+        else:
+            images = np.empty((0, *fh["images"].shape[1:]), dtype=np.float32)
+        recordings = json.loads(attrs.get("recordings_json", "[]"))
+        _check_table(path, attrs, meta, n_rows, recordings)
+        _check_images(path, images, params)
+    return ImageSet(images=images, recordings=recordings, params=params, attrs=attrs, **meta)
+
+
+def read_image_rows(path, indices) -> np.ndarray:
+    """Read the images at ``indices`` (any order, repeats allowed) with the same checks.
+
+    Rows are read in contiguous spans of at most :data:`ROW_BLOCK_IMAGES` wanted rows, one
+    read per span when the rows are dense and one per run of consecutive rows otherwise, so
+    memory holds only the selection.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Cache file written by :class:`CacheWriter`.
+    indices : array_like of int, shape (n,)
+        Rows to read.
+
+    Returns
+    -------
+    np.ndarray, shape (n, height, width, n_channels), float32
+        ``images[indices]``.
+
+    Raises
+    ------
+    GaitDataError
+        As :func:`read_image_set`; an index out of range is a ``ValueError``.
+    """
+    path = Path(path)
+    indices = np.asarray(indices, dtype=np.int64).ravel()
+    with _open_cache(path) as (fh, attrs):
+        params = _check_attrs(path, attrs, None)
+        data = fh["images"]
+        if indices.size and (indices.min() < 0 or indices.max() >= data.shape[0]):
+            raise ValueError(
+                f"indices must lie in [0, {data.shape[0]}) for {path}, received "
+                f"[{indices.min()}, {indices.max()}]"
+            )
+        wanted = np.unique(indices)
+        rows = np.empty((wanted.size, *data.shape[1:]), dtype=np.float32)
+        for lo in range(0, wanted.size, ROW_BLOCK_IMAGES):
+            block = wanted[lo : lo + ROW_BLOCK_IMAGES]
+            rows[lo : lo + block.size] = _read_block(path, data, block)
+            _check_images(path, rows[lo : lo + block.size], params, first_row=int(block[0]))
+    return rows[np.searchsorted(wanted, indices)]
+
+
+def _read_block(path: Path, data, block: np.ndarray) -> np.ndarray:
+    """Rows ``block`` (sorted, unique): one read when dense, else one per consecutive run."""
+    first, last = int(block[0]), int(block[-1])
+    if last - first < 4 * block.size:  # dense enough: one read of the span
+        return _read(path, data, slice(first, last + 1))[block - first]
+    out = np.empty((block.size, *data.shape[1:]), dtype=np.float32)
+    pos = 0
+    for run in np.split(block, np.flatnonzero(np.diff(block) != 1) + 1):
+        out[pos : pos + run.size] = _read(path, data, slice(int(run[0]), int(run[-1]) + 1))
+        pos += run.size
+    return out

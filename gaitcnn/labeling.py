@@ -473,42 +473,19 @@ def _method_label(params: LabelingParams, prep) -> str:
 def _select_rows(cache: Path, image_set, mask: np.ndarray):
     """``image_set.select(mask)`` with the images read from ``cache`` (metadata-only set).
 
-    Rows are read in contiguous blocks of at most 4,096 images, keeping the wanted ones, so
-    memory holds only the selection.
+    :func:`gaitcnn.cache.read_image_rows` reads them in contiguous blocks (memory holds only
+    the selection) and checks their integrity.
     """
-    import h5py
+    from gaitcnn.cache import read_image_rows
 
     idx = np.flatnonzero(mask)
-    with h5py.File(cache, "r") as fh:
-        data = fh["images"]
-        out = np.empty((idx.size, *data.shape[1:]), dtype=np.float32)
-        pos = 0
-        for lo in range(0, idx.size, 4096):
-            chunk = idx[lo : lo + 4096]
-            first, last = int(chunk[0]), int(chunk[-1])
-            if last - first < 4 * chunk.size:  # dense enough: one read
-                out[pos : pos + chunk.size] = data[first : last + 1][chunk - first]
-            else:
-                out[pos : pos + chunk.size] = _read_sparse(data, chunk)
-            pos += chunk.size
     return dataclasses.replace(
         image_set,
-        images=out,
+        images=read_image_rows(cache, idx),
         subject_ids=image_set.subject_ids[idx],
         recording_index=image_set.recording_index[idx],
         starts=image_set.starts[idx],
     )
-
-
-def _read_sparse(data, chunk: np.ndarray) -> np.ndarray:
-    """Rows ``chunk`` (sorted) of an HDF5 dataset, one read per run of consecutive rows."""
-    out = np.empty((chunk.size, *data.shape[1:]), dtype=np.float32)
-    breaks = np.flatnonzero(np.diff(chunk) != 1) + 1
-    pos = 0
-    for run in np.split(chunk, breaks):
-        out[pos : pos + run.size] = data[int(run[0]) : int(run[-1]) + 1]
-        pos += run.size
-    return out
 
 
 def _image_cache_dir(cache_dir: Path, root: Path) -> Path:
@@ -545,10 +522,9 @@ def _write_csv(path: Path, rows: list[dict]) -> None:
 
 
 def _write_json(path: Path, obj: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    from gaitcnn._atomic import write_json_atomic  # temp + fsync + rename, the user's umask
+
+    write_json_atomic(path, obj)
 
 
 def _versions() -> dict:

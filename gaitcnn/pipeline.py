@@ -9,8 +9,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import h5py
 import numpy as np
+
+from gaitcnn.cache import read_image_rows
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -189,16 +190,12 @@ def _shuffle_batch_prefetch(ds, shuffle_buffer, batch_size, training, seed, rota
 def _stream_blocks(path: str, indices: np.ndarray, block: int, order=None):
     """Yield the images at sorted ``indices`` block by block, in block ``order``.
 
-    Each block is one contiguous HDF5 read of the rows it spans, from which the wanted rows
-    are picked (never single random-row reads).
+    Each block is read by :func:`gaitcnn.cache.read_image_rows` (contiguous reads, never
+    single random-row reads, integrity checked).
     """
     n_blocks = -(-len(indices) // block)
-    with h5py.File(path, "r") as fh:
-        ds = fh["images"]
-        for b in range(n_blocks) if order is None else order:
-            idx = indices[b * block : (b + 1) * block]
-            first = int(idx[0])
-            yield ds[first : int(idx[-1]) + 1][idx - first]
+    for b in range(n_blocks) if order is None else order:
+        yield read_image_rows(path, indices[b * block : (b + 1) * block])
 
 
 def dataset_from_cache(
@@ -241,8 +238,7 @@ def dataset_from_cache(
     labels = np.asarray(labels, dtype=np.int32)
     order = np.argsort(indices, kind="stable")
     indices, labels = indices[order], labels[order]
-    with h5py.File(path, "r") as fh:
-        shape = fh["images"].shape[1:]
+    shape = read_image_rows(path, indices[:0]).shape[1:]
     n_bytes = len(indices) * int(np.prod(shape)) * 4
     if n_bytes <= memory_budget_mb * 2**20:
         blocks = list(_stream_blocks(path, indices, STREAM_BLOCK_IMAGES))

@@ -195,6 +195,27 @@ def train_run(
     )
 
 
+def _run_metadata(run_dir: Path) -> dict:
+    """The ``metadata`` of a :func:`train_run` folder's config.json; other folders are refused."""
+    from gaitcnn._files import read_json_file
+    from gaitcnn.errors import GaitDataError
+
+    config_path = run_dir / "config.json"
+    if not config_path.is_file():
+        raise FileNotFoundError(f"{run_dir} is not a training run (no config.json)")
+    config = read_json_file(config_path, what="run configuration")
+    meta = config.get("metadata") if isinstance(config, dict) else None
+    needed = ("cache", "preprocessing", "class_names")
+    missing = [key for key in needed if not isinstance(meta, dict) or key not in meta]
+    if missing:
+        raise GaitDataError(
+            f"no metadata.{', metadata.'.join(missing)}: not a run of `gaitcnn train` (a "
+            "labeling or authentication run keeps its results in results.json / summary.json)",
+            path=config_path,
+        )
+    return meta
+
+
 def evaluate_run(run_dir, *, which: str = "auto") -> dict:
     """Evaluate a run on the probe sessions of its cache, per image and per probe sequence.
 
@@ -216,10 +237,7 @@ def evaluate_run(run_dir, *, which: str = "auto") -> dict:
     from gaitcnn.export import load_model
 
     run_dir = Path(run_dir)
-    config_path = run_dir / "config.json"
-    if not config_path.is_file():
-        raise FileNotFoundError(f"{run_dir} is not a training run (no config.json)")
-    meta = json.loads(config_path.read_text())["metadata"]
+    meta = _run_metadata(run_dir)
     model_file = run_dir / ("final.keras" if which == "final" else "best.keras")
     if which == "auto" and not model_file.exists():
         model_file = run_dir / "final.keras"

@@ -33,7 +33,6 @@ import os
 import platform
 import shutil
 import sys
-import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -51,7 +50,7 @@ import numpy as np
 import tensorflow as tf
 
 import gaitcnn
-from gaitcnn._atomic import write_json_atomic
+from gaitcnn._atomic import atomic_path, remove_stale_temps, write_json_atomic
 
 __all__ = [
     "RUN_ARTEFACTS",
@@ -407,16 +406,14 @@ def validation_split_indices(
 
 def _atomic_save_model(model: keras.Model, path: Path) -> None:
     """``model.save`` to a temporary ``.keras`` file next to ``path``, then rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".keras")
-    os.close(fd)
-    try:
+    with atomic_path(path, suffix=".keras") as tmp:  # .best.keras.<pid>-<random>.keras
         model.save(tmp, overwrite=True)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+
+
+def _remove_stale_temp_files(paths: RunPaths) -> list[Path]:
+    """Delete the temporary files killed writers left in the run folder (e.g. the empty
+    ``.best.keras.<pid>-<random>.keras`` of an interrupted save); live writers' are kept."""
+    return [p for folder in (paths.out_dir, paths.checkpoints) for p in remove_stale_temps(folder)]
 
 
 def _sha256(path: Path) -> str:
@@ -931,6 +928,7 @@ def train(
     if overwrite and existing:
         _remove_run(paths)
     paths.out_dir.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temp_files(paths)
 
     if config.deterministic:
         tf.config.experimental.enable_op_determinism()
