@@ -194,3 +194,35 @@ def test_train_evaluate_export(runner, tmp_path, monkeypatch):
     assert (
         meta["class_names"] and (out / "model.keras").exists() and (out / "model.tflite").exists()
     )
+
+
+QUIET_FIT = """
+from gaitcnn.cli import quiet_tensorflow
+
+quiet_tensorflow()  # what `gaitcnn` does before any command imports TensorFlow
+import keras
+import numpy as np
+import tensorflow as tf
+
+tf.config.experimental.enable_op_determinism()  # TrainConfig.deterministic
+keras.utils.set_random_seed(0)
+model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
+model.compile("adam", "sparse_categorical_crossentropy")
+x, y = np.zeros((41, 4), "float32"), np.zeros(41, "int64")  # a partial last batch
+model.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False)
+print("fitted")
+"""
+
+
+@pytest.mark.tf
+def test_quiet_logging_hides_the_per_epoch_tensorflow_error_line():
+    """Issue 16, also noticed: `E0000 ... use_unbounded_threadpool` printed every epoch."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    done = subprocess.run([sys.executable, "-c", QUIET_FIT], env=env, capture_output=True,
+                          text=True, timeout=300)  # fmt: skip
+    assert "fitted" in done.stdout, done.stderr[-2000:]
+    assert "use_unbounded_threadpool" not in done.stderr
