@@ -226,3 +226,26 @@ def test_quiet_logging_hides_the_per_epoch_tensorflow_error_line():
                           text=True, timeout=300)  # fmt: skip
     assert "fitted" in done.stdout, done.stderr[-2000:]
     assert "use_unbounded_threadpool" not in done.stderr
+
+
+def test_skip_check_switches_a_plausibility_check_off(runner, tmp_path):
+    """Issue 16 item 6: a documented CLI switch for the loaders' plausibility checks."""
+    import numpy as np
+
+    from gaitcnn.io import read_mcgill_file
+    from gaitcnn.io._formats import write_mcgill_file
+    from gaitcnn.simulate import simulate_mcgill
+
+    root = simulate_mcgill(tmp_path / "m", n_subjects=2, duration_s=60.0).root
+    t_s, acc, gyr = read_mcgill_file(root / "subject01_day1.csv")
+    flat = np.random.default_rng(0).normal(0.0, 5.5, size=acc.shape)  # no gravity at all
+    write_mcgill_file(root / "subject01_day1.csv", np.round(t_s * 1000), flat, gyr)
+    args = ["prepare", "--dataset", "mcgill", "--data-root", str(root), "--cache-dir",
+            str(tmp_path / "c")]  # fmt: skip
+    refused = runner.invoke(main, args)
+    assert refused.exit_code == 2 and "subject01_day1.csv" in refused.output
+    assert "--skip-check gravity" in refused.output
+    accepted = runner.invoke(main, [*args, "--skip-check", "gravity"])
+    assert accepted.exit_code == 0, accepted.output
+    unknown = runner.invoke(main, [*args, "--skip-check", "gravitation"])
+    assert unknown.exit_code == 2 and "'gravitation' is not one of" in unknown.output
