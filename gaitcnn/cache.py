@@ -351,30 +351,32 @@ def _read(path: Path, dataset, selection=()):
         ) from exc
 
 
-def _check_images(path: Path, images: np.ndarray, params: dict, first_row: int = 0) -> None:
-    """Images must be finite; AE-GDI sensor channels (angles / pi) must lie in [0, 1]."""
-    if images.size == 0:
-        return
-    bad = ~np.isfinite(images)
-    what = "a non-finite value"
-    if not bad.any() and params.get("representation") == "ae_gdi":
-        channels = list(params.get("channels", []))
-        planes = [i for i, name in enumerate(channels) if name in ("acc", "gyr")]
-        if planes and len(channels) == images.shape[-1]:
-            unit = images[..., planes]
-            tol = _UNIT_RANGE_TOLERANCE
-            bad_planes = (unit < -tol) | (unit > 1 + tol)
-            bad = np.zeros(images.shape, dtype=bool)
-            bad[..., planes] = bad_planes
-            what = "an AE-GDI pixel outside [0, 1]"
-    if bad.any():
-        row = int(np.argwhere(bad)[0][0])
-        value = float(images.reshape(len(images), -1)[row][bad[row].ravel()][0])
-        raise GaitDataError(
-            f"image {first_row + row} holds {what} ({value:.6g}): the file is corrupted; "
-            "delete it and run `gaitcnn prepare` again",
-            path=path,
-        )
+def _check_images(path: Path, images: np.ndarray, params: dict, rows=None) -> None:
+    """Images must be finite; AE-GDI sensor channels (angles / pi) must lie in [0, 1].
+
+    ``rows``: the cache row of each image (default ``0, 1, ...``), for the message. Checked in
+    blocks of :data:`ROW_BLOCK_IMAGES` images, so the temporary masks stay small.
+    """
+    channels = list(params.get("channels", []))
+    unit_planes = []
+    if params.get("representation") == "ae_gdi" and len(channels) == images.shape[-1]:
+        unit_planes = [i for i, name in enumerate(channels) if name in ("acc", "gyr")]
+    for lo in range(0, len(images), ROW_BLOCK_IMAGES):
+        block = images[lo : lo + ROW_BLOCK_IMAGES]
+        values, what = block, "a non-finite value"
+        bad = ~np.isfinite(block)
+        if not bad.any() and unit_planes:
+            values, what = block[..., unit_planes], "an AE-GDI pixel outside [0, 1]"
+            bad = (values < -_UNIT_RANGE_TOLERANCE) | (values > 1 + _UNIT_RANGE_TOLERANCE)
+        if bad.any():
+            row = int(np.argwhere(bad)[0][0])
+            value = float(values[row][bad[row]][0])
+            cache_row = lo + row if rows is None else int(rows[lo + row])
+            raise GaitDataError(
+                f"image {cache_row} holds {what} ({value:.6g}): the file is "
+                "corrupted; delete it and run `gaitcnn prepare` again",
+                path=path,
+            )
 
 
 def _check_table(path: Path, attrs: dict, meta: dict, n_rows: int, recordings: list) -> None:
@@ -485,7 +487,7 @@ def read_image_rows(path, indices) -> np.ndarray:
         for lo in range(0, wanted.size, ROW_BLOCK_IMAGES):
             block = wanted[lo : lo + ROW_BLOCK_IMAGES]
             rows[lo : lo + block.size] = _read_block(path, data, block)
-            _check_images(path, rows[lo : lo + block.size], params, first_row=int(block[0]))
+            _check_images(path, rows[lo : lo + block.size], params, rows=block)
     return rows[np.searchsorted(wanted, indices)]
 
 

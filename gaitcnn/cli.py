@@ -25,7 +25,7 @@ def quiet_tensorflow(*, verbose: int = 0, debug: bool = False) -> None:
 
     ``TF_CPP_MIN_LOG_LEVEL`` (unless the user set it): 3 by default, which also hides the
     C++ ``E0000 ... use_unbounded_threadpool`` line that TensorFlow 2.21 logs at ERROR level
-    once per ``model.fit`` call (see docs below); 2 with ``--debug`` (C++ errors shown), 1 with
+    once per ``model.fit`` call (see Notes); 2 with ``--debug`` (C++ errors shown), 1 with
     ``-v`` and 0 with ``-vv``.
 
     Notes
@@ -38,7 +38,10 @@ def quiet_tensorflow(*, verbose: int = 0, debug: bool = False) -> None:
     ``node_def_util.cc`` logs the mismatch. It is harmless ("Unknown attributes will be
     ignored"). Errors that matter reach Python as exceptions and stay visible.
     """
-    level = "3" if verbose == 0 and not debug else "2" if verbose == 0 else str(max(0, 2 - verbose))
+    if verbose:
+        level = str(max(0, 2 - verbose))  # -v: 1 (warnings), -vv: 0 (everything)
+    else:
+        level = "2" if debug else "3"
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", level)
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
