@@ -152,6 +152,23 @@ def _attrs_digest(attrs) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _create_file(path: Path, *, chunk_cache_bytes: int) -> h5py.File:
+    """A new HDF5 file in the latest format (checksummed metadata), without timestamps.
+
+    The root group of a latest-format file records creation and modification times by default,
+    which would make two builds of the same cache differ byte for byte.
+    """
+    fapl = h5py.h5p.create(h5py.h5p.FILE_ACCESS)
+    fapl.set_libver_bounds(h5py.h5f.LIBVER_LATEST, h5py.h5f.LIBVER_LATEST)
+    fapl.set_fclose_degree(h5py.h5f.CLOSE_STRONG)
+    mdc_nelmts, rdcc_nslots, _, _ = fapl.get_cache()
+    fapl.set_cache(mdc_nelmts, rdcc_nslots, chunk_cache_bytes, 1.0)
+    fcpl = h5py.h5p.create(h5py.h5p.FILE_CREATE)
+    fcpl.set_obj_track_times(False)
+    fid = h5py.h5f.create(os.fsencode(path), h5py.h5f.ACC_TRUNC, fcpl=fcpl, fapl=fapl)
+    return h5py.File(fid)
+
+
 class CacheWriter:
     """Append images to a new cache file; nothing is visible under ``path`` until :meth:`commit`.
 
@@ -181,14 +198,12 @@ class CacheWriter:
         remove_stale_partials(self.path)
         self._tmp = self.path.with_name(f"{self.path.name}.partial-{os.getpid()}")
         h, w, c = (int(v) for v in image_shape)
-        # libver="latest": checksummed superblock, object headers and chunk indexes. A chunk
+        # The latest format: checksummed superblock, object headers and chunk indexes. A chunk
         # cache of 4 image chunks: recordings append fewer rows than a chunk holds, and a
         # checksummed chunk evicted half-written would be read back, verified and rewritten
         # for every append (6x slower writes with HDF5's 1 MiB default).
         chunk_bytes = CHUNK_IMAGES * h * w * c * np.dtype(np.float32).itemsize
-        self._file = h5py.File(
-            self._tmp, "w", libver="latest", rdcc_nbytes=4 * chunk_bytes, rdcc_w0=1.0
-        )
+        self._file = _create_file(self._tmp, chunk_cache_bytes=4 * chunk_bytes)
         try:
             self._n = 0
             self._recordings: list[dict] = []

@@ -1,5 +1,7 @@
 """Tests for the command line (click CliRunner, tiny simulated data)."""
 
+import os
+
 import pytest
 from click.testing import CliRunner
 
@@ -214,10 +216,24 @@ print("fitted")
 """
 
 
+@pytest.mark.parametrize(
+    ("args", "level"), [([], "3"), (["--debug"], "2"), (["-v"], "1"), (["-vv"], "0")]
+)
+def test_tensorflow_cpp_log_level_follows_the_verbosity(runner, monkeypatch, args, level):
+    """Quiet by default: level 3 also hides TF's C++ ERROR lines such as the per-epoch
+    `E0000 ... use_unbounded_threadpool` (the slow test below runs a real fit)."""
+    monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
+    assert runner.invoke(main, [*args, "simulate", "--help"]).exit_code == 0
+    assert os.environ["TF_CPP_MIN_LOG_LEVEL"] == level
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "1")  # a value the user chose wins
+    runner.invoke(main, [*args, "simulate", "--help"])
+    assert os.environ["TF_CPP_MIN_LOG_LEVEL"] == "1"
+
+
 @pytest.mark.tf
+@pytest.mark.slow
 def test_quiet_logging_hides_the_per_epoch_tensorflow_error_line():
     """Issue 16, also noticed: `E0000 ... use_unbounded_threadpool` printed every epoch."""
-    import os
     import subprocess
     import sys
 
