@@ -9,27 +9,45 @@ through these helpers, so that
   stream that stops at the limit instead of being inflated whole first (:func:`read_bounded`);
 - any failure while a file is parsed becomes a one-line :class:`~gaitcnn.errors.GaitDataError`
   naming the file and what went wrong (:func:`reading`), never a bare ``KeyError`` or a
-  ``UnicodeDecodeError`` without a file name.
+  ``UnicodeDecodeError`` without a file name;
+- derived data (image caches) can tell whether their input files changed
+  (:func:`fingerprint_files`, :func:`fingerprint_changes`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import gzip
+import hashlib
 import json
 import os
 import stat
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from gaitcnn.errors import GaitDataError
 
-__all__ = ["describe_exception", "open_regular", "read_bounded", "read_json_file", "reading"]
+__all__ = [
+    "FULL_HASH_BYTES",
+    "describe_exception",
+    "fingerprint_changes",
+    "fingerprint_files",
+    "open_regular",
+    "read_bounded",
+    "read_json_file",
+    "reading",
+]
 
 #: Size of the blocks read (and decompressed) at a time.
 _BLOCK_BYTES = 1 << 20
+
+# Fingerprints hash every file whole up to this size (a few ms per MB); a larger file is hashed
+# by its first and last MiB, and then its modification time counts too.
+#: Largest file whose whole content is hashed by :func:`fingerprint_files`.
+FULL_HASH_BYTES = 32 << 20
+_PARTIAL_HASH_BYTES = 1 << 20
 
 _KINDS = {
     stat.S_ISDIR: "a folder",
@@ -166,3 +184,53 @@ def read_json_file(path, *, what: str = "JSON file", limit: int = 64 << 20) -> A
     path = Path(path)
     with reading(path, what):
         return json.loads(read_bounded(path, limit=limit).decode("utf-8"))
+
+
+def _content_digest(path: Path, size: int) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    with open_regular(path) as handle:
+        if size <= FULL_HASH_BYTES:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        else:
+            digest.update(handle.read(_PARTIAL_HASH_BYTES))
+            handle.seek(size - _PARTIAL_HASH_BYTES)
+            digest.update(handle.read(_PARTIAL_HASH_BYTES))
+    return digest.hexdigest()
+
+
+def fingerprint_files(data_root, files: Sequence) -> list[list]:
+    """Fingerprint of input files: ``[name, size, mtime_ns, content hash]`` for each.
+
+    ``name`` is relative to ``data_root`` (a folder; else the file name); the hash (BLAKE2b)
+    covers the whole content of files up to :data:`FULL_HASH_BYTES` and the first and last MiB
+    of larger ones. Stored in an image cache, it tells whether the inputs changed since.
+    """
+    root = Path(data_root)
+    rows = []
+    for path in files:
+        path = Path(path)
+        st = os.stat(path)
+        name = path.relative_to(root).as_posix() if root.is_dir() else path.name
+        rows.append([name, int(st.st_size), int(st.st_mtime_ns), _content_digest(path, st.st_size)])
+    return rows
+
+
+def fingerprint_changes(old: list, new: list) -> str:
+    """What differs between two input fingerprints (``""`` if nothing that matters)."""
+    before, after = {row[0]: row for row in old}, {row[0]: row for row in new}
+    added = sorted(set(after) - set(before))
+    removed = sorted(set(before) - set(after))
+
+    def changed(name: str) -> bool:
+        (_, size0, mtime0, hash0), (_, size1, mtime1, hash1) = before[name], after[name]
+        # Fully hashed files: the content decides (a touched file is unchanged).
+        return (size0, hash0) != (size1, hash1) or (size1 > FULL_HASH_BYTES and mtime0 != mtime1)
+
+    modified = sorted(name for name in set(before) & set(after) if changed(name))
+    parts = [
+        f"{len(names)} {what} (e.g. {', '.join(names[:2])})"
+        for names, what in ((added, "added"), (removed, "removed"), (modified, "changed"))
+        if names
+    ]
+    return "; ".join(parts)

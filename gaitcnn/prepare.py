@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import ctypes
 import dataclasses
-import hashlib
 import json
 import logging
 import os
 import re
-import signal
-import sys
-import threading
-import time
 from collections import Counter, deque
 from collections.abc import Collection, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -22,8 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from gaitcnn._atomic import remove_stale_partials
-from gaitcnn._files import open_regular
+from gaitcnn._files import fingerprint_changes, fingerprint_files
 from gaitcnn._locking import file_lock
+from gaitcnn._processes import die_with_parent
 from gaitcnn.cache import CacheWriter, cache_path, read_image_set
 from gaitcnn.constants import (
     DATA_DIR_ENV,
@@ -46,7 +41,6 @@ __all__ = [
     "ensure_simulated",
     "images_for_recording",
     "input_files",
-    "input_fingerprint",
     "load_dataset",
     "prepare_dataset",
 ]
@@ -77,12 +71,6 @@ _MAGNITUDE_NORMALISATION = {
 #: behaviour. ``to_dict`` omits them at that value, so the hash - and the file name - of every
 #: cache made before they existed (the paper preset's included) does not change.
 _OPTIONAL_FIELDS = {"dense_step": 0}
-
-# Input fingerprints hash every file whole up to this size (a few ms per MB); a larger file is
-# hashed by its first and last MiB, and then its modification time counts too.
-#: Largest input file whose whole content is hashed into the cache's input fingerprint.
-FULL_HASH_BYTES = 32 << 20
-_PARTIAL_HASH_BYTES = 1 << 20
 
 
 def default_cache_dir() -> Path:
@@ -445,79 +433,6 @@ def input_files(dataset: str, data_root, params: PrepareParams) -> list[Path]:
     return mcgill_files(data_root)
 
 
-def _content_digest(path: Path, size: int) -> str:
-    digest = hashlib.blake2b(digest_size=16)
-    with open_regular(path) as handle:
-        if size <= FULL_HASH_BYTES:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        else:
-            digest.update(handle.read(_PARTIAL_HASH_BYTES))
-            handle.seek(size - _PARTIAL_HASH_BYTES)
-            digest.update(handle.read(_PARTIAL_HASH_BYTES))
-    return digest.hexdigest()
-
-
-def input_fingerprint(data_root, files: Sequence) -> list[list]:
-    """Fingerprint of a cache's input files: ``[name, size, mtime_ns, content hash]`` each.
-
-    ``name`` is relative to ``data_root``; the hash (BLAKE2b) covers the whole content of files
-    up to :data:`FULL_HASH_BYTES` and the first and last MiB of larger ones.
-    """
-    root = Path(data_root)
-    rows = []
-    for path in files:
-        path = Path(path)
-        st = os.stat(path)
-        name = path.relative_to(root).as_posix() if root.is_dir() else path.name
-        rows.append([name, int(st.st_size), int(st.st_mtime_ns), _content_digest(path, st.st_size)])
-    return rows
-
-
-def _fingerprint_changes(old: list, new: list) -> str:
-    """What differs between two input fingerprints (``""`` if nothing that matters)."""
-    before, after = {row[0]: row for row in old}, {row[0]: row for row in new}
-    added = sorted(set(after) - set(before))
-    removed = sorted(set(before) - set(after))
-
-    def changed(name: str) -> bool:
-        (_, size0, mtime0, hash0), (_, size1, mtime1, hash1) = before[name], after[name]
-        # Fully hashed files: the content decides (a touched file is unchanged).
-        return (size0, hash0) != (size1, hash1) or (size1 > FULL_HASH_BYTES and mtime0 != mtime1)
-
-    modified = sorted(name for name in set(before) & set(after) if changed(name))
-    parts = [
-        f"{len(names)} {what} (e.g. {', '.join(names[:2])})"
-        for names, what in ((added, "added"), (removed, "removed"), (modified, "changed"))
-        if names
-    ]
-    return "; ".join(parts)
-
-
-def _watch_parent(parent_pid: int) -> None:
-    while os.getppid() == parent_pid:
-        time.sleep(1.0)
-    os._exit(1)
-
-
-def _die_with_parent(parent_pid: int) -> None:
-    """Worker initializer: end this worker process when its parent dies, even by SIGKILL.
-
-    On Linux the kernel sends SIGKILL on the parent's death (``prctl(PR_SET_PDEATHSIG)``);
-    elsewhere a daemon thread polls the parent's pid once a second.
-    """
-    if sys.platform.startswith("linux"):
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            if libc.prctl(1, int(signal.SIGKILL), 0, 0, 0) == 0:  # 1: PR_SET_PDEATHSIG
-                if os.getppid() != parent_pid:  # the parent died before prctl took effect
-                    os._exit(1)
-                return
-        except (OSError, AttributeError):
-            pass
-    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
-
-
 def _iter_images(
     recordings: Sequence[Recording], params: PrepareParams, workers: int
 ) -> Iterator[tuple[str, list[tuple], str]]:
@@ -531,7 +446,7 @@ def _iter_images(
     # while the writer catches up (Executor.map would submit every recording at once).
     in_flight: deque = deque()
     with ProcessPoolExecutor(
-        max_workers=workers, initializer=_die_with_parent, initargs=(os.getpid(),)
+        max_workers=workers, initializer=die_with_parent, initargs=(os.getpid(),)
     ) as pool:
         for rec in recordings:
             in_flight.append((rec.source, pool.submit(_recording_images, rec, params)))
@@ -558,9 +473,9 @@ def prepare_dataset(
 
     A cache is reused only if it passes its integrity checks and was built from the same
     input files: the cache stores a fingerprint of them (names, sizes, modification times and
-    content hashes, :func:`input_fingerprint`). When files were added, removed or changed
-    since, or the cache is damaged or from an older format, it is rebuilt, with a warning
-    that says why (the cache is gaitcnn's own derived data, so rebuilding loses nothing).
+    content hashes; :func:`gaitcnn._files.fingerprint_files`). When files were added, removed
+    or changed since, or the cache is damaged or from an older format, it is rebuilt, with a
+    warning that says why (the cache is gaitcnn's own derived data, so rebuilding loses nothing).
     A lock (``<cache>.lock``) makes a concurrent call for the same cache wait and reuse it.
 
     Parameters
@@ -603,7 +518,7 @@ def prepare_dataset(
     # (e.g. simulated sets of 20 and 744 subjects) must never share a cache file.
     key = {**params.to_dict(), "data_root": str(Path(data_root).resolve())}
     path = cache_path(cache_dir, params.dataset, key)
-    fingerprint = input_fingerprint(data_root, input_files(params.dataset, data_root, params))
+    fingerprint = fingerprint_files(data_root, input_files(params.dataset, data_root, params))
     with file_lock(path, what=f"building the image cache {path}"):
         if path.exists() and not overwrite:
             problem = _reuse_problem(path, params, fingerprint)
@@ -634,7 +549,7 @@ def _reuse_problem(path: Path, params: PrepareParams, fingerprint: list) -> str:
     inputs = stored.attrs.get("inputs_json")
     if inputs is None:
         return "it records no fingerprint of its input files"
-    changes = _fingerprint_changes(json.loads(inputs), fingerprint)
+    changes = fingerprint_changes(json.loads(inputs), fingerprint)
     return f"its input files changed since it was built: {changes}" if changes else ""
 
 

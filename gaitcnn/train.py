@@ -411,8 +411,11 @@ def _atomic_save_model(model: keras.Model, path: Path) -> None:
 
 
 def _remove_stale_temp_files(paths: RunPaths) -> list[Path]:
-    """Delete the temporary files killed writers left in the run folder (e.g. the empty
-    ``.best.keras.<pid>-<random>.keras`` of an interrupted save); live writers' are kept."""
+    """Delete the temporary files that killed writers left in the run folder; return them.
+
+    E.g. the empty ``.best.keras.<pid>-<random>.keras`` of an interrupted save. Files of live
+    writers are kept.
+    """
     return [p for folder in (paths.out_dir, paths.checkpoints) for p in remove_stale_temps(folder)]
 
 
