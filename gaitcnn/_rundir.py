@@ -4,17 +4,15 @@ saves, the commit record of a checkpoint, and the checks that make a resume safe
 
 from __future__ import annotations
 
-import contextlib
-import glob
 import hashlib
 import json
-import os
 import shutil
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from gaitcnn._atomic import atomic_path, remove_stale_temps
 
 __all__ = [
     "RUN_ARTEFACTS",
@@ -26,6 +24,7 @@ __all__ = [
     "model_summary",
     "read_json",
     "remove_run",
+    "remove_stale_temporaries",
     "sha256",
 ]
 
@@ -91,27 +90,17 @@ class RunPaths:
 
 def atomic_save_model(model, path: Path) -> None:
     """``model.save`` to a temporary ``.keras`` file next to ``path``, then rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".keras")
-    os.close(fd)
-    try:
+    with atomic_path(path, suffix=".keras") as tmp:  # .best.keras.<pid>-<random>.keras
         model.save(tmp, overwrite=True)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
-def remove_stale_temporaries(paths: RunPaths) -> list[str]:
-    """Delete the temporary files that an interrupted :func:`atomic_save_model` left behind."""
-    removed = []
-    for folder in (paths.out_dir, paths.checkpoints):
-        for name in glob.glob(str(folder / ".*.keras")):
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(name)
-                removed.append(name)
-    return removed
+def remove_stale_temporaries(paths: RunPaths) -> list[Path]:
+    """Delete the temporary files that killed writers left in the run folder; return them.
+
+    E.g. the empty ``.best.keras.<pid>-<random>.keras`` of an interrupted save. Files of live
+    writers are kept.
+    """
+    return [p for folder in (paths.out_dir, paths.checkpoints) for p in remove_stale_temps(folder)]
 
 
 def sha256(path: Path) -> str:

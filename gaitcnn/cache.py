@@ -1,4 +1,13 @@
-"""Stage 5: HDF5 image cache with provenance, written atomically."""
+"""Stage 5: HDF5 image cache with provenance and integrity checks, written atomically.
+
+Integrity: every dataset is chunked with HDF5's Fletcher-32 checksum filter (each chunk is
+verified whenever it is read, also by partial reads), the file uses the latest HDF5 format
+(checksummed superblock, object headers and chunk indexes), and the attributes carry a SHA-256
+of their own content (``attrs_sha256``). On reading, invariants are checked too: dataset
+lengths, the recording table against ``recording_index`` and ``subject_ids``, finite images and
+AE-GDI pixels in [0, 1]. A file that fails any check is a :class:`GaitDataError` naming the
+file and what failed, never data.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +15,6 @@ import contextlib
 import hashlib
 import json
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,22 +22,36 @@ import h5py
 import numpy as np
 
 from gaitcnn import __version__
+from gaitcnn._atomic import remove_stale_partials
+from gaitcnn._files import open_regular, reading
 from gaitcnn.errors import GaitDataError
 
 __all__ = [
     "FORMAT_VERSION",
+    "CacheRows",
     "CacheWriter",
     "ImageSet",
     "cache_path",
     "params_hash",
+    "read_image_rows",
     "read_image_set",
     "remove_stale_partials",
     "write_image_set",
 ]
 
 #: Version of the on-disk layout. Bump it when datasets or attributes change meaning;
-#: readers refuse any other version instead of misreading it.
-FORMAT_VERSION = 1
+#: readers refuse any other version instead of misreading it. 2: Fletcher-32 chunks, latest
+#: HDF5 format, ``attrs_sha256``.
+FORMAT_VERSION = 2
+
+#: Rows read at a time by :func:`read_image_rows` (a contiguous span holding them).
+ROW_BLOCK_IMAGES = 4096
+
+#: HDF5 chunk cache of a reader: a few image chunks (4 MiB each for 32 x 64 x 2 images).
+_READ_CHUNK_CACHE_BYTES = 32 << 20
+
+# AE-GDI pixels are angles / pi; float32 rounding can put pi * (1 / pi) a hair above 1.
+_UNIT_RANGE_TOLERANCE = 1e-6
 
 #: Images per HDF5 chunk: 256 x 32 x 64 x 2 float32 = 4 MiB, a good size for sequential reads.
 CHUNK_IMAGES = 256
@@ -117,42 +139,35 @@ class ImageSet:
         )
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    return True
+def _plain(value):
+    """An attribute value as plain Python (numpy scalars and bytes unwrapped)."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    return value.item() if hasattr(value, "item") else value
 
 
-def remove_stale_partials(path) -> list[Path]:
-    """Delete ``<path>.partial-<pid>`` files (or folders) left by writers that died.
+def _attrs_digest(attrs) -> str:
+    """SHA-256 of all attributes but ``attrs_sha256`` itself, as sorted JSON."""
+    values = {k: _plain(v) for k, v in attrs.items() if k != "attrs_sha256"}
+    text = json.dumps(values, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
-    A partial file is never read as a cache (readers only open ``path``); this only reclaims
-    the disk space of runs killed before :meth:`CacheWriter.commit`. Files of live processes
-    (another ``gaitcnn prepare`` writing the same cache) are left alone.
 
-    Returns
-    -------
-    list of Path
-        The files removed.
+def _create_file(path: Path, *, chunk_cache_bytes: int) -> h5py.File:
+    """A new HDF5 file in the latest format (checksummed metadata), without timestamps.
+
+    The root group of a latest-format file records creation and modification times by default,
+    which would make two builds of the same cache differ byte for byte.
     """
-    path = Path(path)
-    removed = []
-    for partial in path.parent.glob(f"{path.name}.partial-*"):
-        pid = partial.name.rsplit("-", 1)[-1]
-        if not pid.isdigit() or int(pid) == os.getpid() or _pid_alive(int(pid)):
-            continue
-        if partial.is_dir():  # an interrupted simulation (see gaitcnn.prepare.ensure_simulated)
-            shutil.rmtree(partial, ignore_errors=True)
-            removed.append(partial)
-            continue
-        with contextlib.suppress(FileNotFoundError):
-            partial.unlink()
-            removed.append(partial)
-    return removed
+    fapl = h5py.h5p.create(h5py.h5p.FILE_ACCESS)
+    fapl.set_libver_bounds(h5py.h5f.LIBVER_LATEST, h5py.h5f.LIBVER_LATEST)
+    fapl.set_fclose_degree(h5py.h5f.CLOSE_STRONG)
+    mdc_nelmts, rdcc_nslots, _, _ = fapl.get_cache()
+    fapl.set_cache(mdc_nelmts, rdcc_nslots, chunk_cache_bytes, 1.0)
+    fcpl = h5py.h5p.create(h5py.h5p.FILE_CREATE)
+    fcpl.set_obj_track_times(False)
+    fid = h5py.h5f.create(os.fsencode(path), h5py.h5f.ACC_TRUNC, fcpl=fcpl, fapl=fapl)
+    return h5py.File(fid)
 
 
 class CacheWriter:
@@ -183,22 +198,36 @@ class CacheWriter:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         remove_stale_partials(self.path)
         self._tmp = self.path.with_name(f"{self.path.name}.partial-{os.getpid()}")
-        self._file = h5py.File(self._tmp, "w")
+        h, w, c = (int(v) for v in image_shape)
+        # The latest format: checksummed superblock, object headers and chunk indexes. A chunk
+        # cache of 4 image chunks: recordings append fewer rows than a chunk holds, and a
+        # checksummed chunk evicted half-written would be read back, verified and rewritten
+        # for every append (6x slower writes with HDF5's 1 MiB default).
+        chunk_bytes = CHUNK_IMAGES * h * w * c * np.dtype(np.float32).itemsize
+        self._file = _create_file(self._tmp, chunk_cache_bytes=4 * chunk_bytes)
         try:
             self._n = 0
             self._recordings: list[dict] = []
-            h, w, c = (int(v) for v in image_shape)
             self._file.create_dataset(
                 "images",
                 shape=(0, h, w, c),
                 maxshape=(None, h, w, c),
                 dtype=np.float32,
                 chunks=(CHUNK_IMAGES, h, w, c),
+                fletcher32=True,
             )
             for name, dtype in _META.items():
                 self._file.create_dataset(
-                    name, shape=(0,), maxshape=(None,), dtype=dtype, chunks=(4096,)
+                    name,
+                    shape=(0,),
+                    maxshape=(None,),
+                    dtype=dtype,
+                    chunks=(4096,),
+                    fletcher32=True,
                 )
+            # Open handles for the writer's life: closing a dataset flushes its chunk cache,
+            # writing (and checksumming) half-filled chunks again and again.
+            self._datasets = {name: self._file[name] for name in ("images", *_META)}
             self._file.attrs.update(
                 {
                     "gaitcnn_version": __version__,
@@ -230,17 +259,15 @@ class CacheWriter:
         if n == 0:
             return
         new = self._n + n
-        ds = self._file["images"]
-        ds.resize(new, axis=0)
-        ds[self._n : new] = images
         values = {
+            "images": images,
             "subject_ids": np.full(n, int(info["subject_id"])),
             "recording_index": np.full(n, rec_index),
             "starts": np.asarray(starts),
         }
         for name, v in values.items():
-            self._file[name].resize(new, axis=0)
-            self._file[name][self._n : new] = v
+            self._datasets[name].resize(new, axis=0)
+            self._datasets[name][self._n : new] = v
         self._n = new
 
     def commit(self, **extra_attrs) -> Path:
@@ -249,6 +276,8 @@ class CacheWriter:
         self._file.attrs["n_images"] = self._n
         for k, v in extra_attrs.items():
             self._file.attrs[k] = v if isinstance(v, int | float | str) else json.dumps(v)
+        self._file.attrs["attrs_sha256"] = _attrs_digest(self._file.attrs)
+        self._datasets.clear()
         self._file.flush()
         self._file.close()
         with open(self._tmp, "rb") as fh:  # make the data durable before the rename
@@ -288,7 +317,7 @@ def write_image_set(path, image_set: ImageSet, *, source: str, overwrite=False) 
         return writer.commit()
 
 
-def _check_attrs(path: Path, attrs, expected_params: dict | None) -> dict:
+def _check_attrs(path: Path, attrs: dict, expected_params: dict | None) -> dict:
     version = attrs.get("format_version")
     if version is None or "params_json" not in attrs:
         raise GaitDataError("not a gaitcnn image cache (no format_version/params_json)", path=path)
@@ -296,6 +325,12 @@ def _check_attrs(path: Path, attrs, expected_params: dict | None) -> dict:
         raise GaitDataError(
             f"cache format version {int(version)} is not the supported version {FORMAT_VERSION}; "
             "delete the file and run `gaitcnn prepare` again",
+            path=path,
+        )
+    if attrs.get("attrs_sha256") != _attrs_digest(attrs):
+        raise GaitDataError(
+            "the attributes (parameters, recording table) fail their SHA-256 checksum: the file "
+            "is corrupted; delete it and run `gaitcnn prepare` again",
             path=path,
         )
     params = json.loads(attrs["params_json"])
@@ -315,8 +350,101 @@ def _check_attrs(path: Path, attrs, expected_params: dict | None) -> dict:
     return params
 
 
+@contextlib.contextmanager
+def _open_cache(path):
+    """Open a cache file for reading; yields ``(h5py.File, verified plain attrs)``."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no image cache at {path}; run `gaitcnn prepare` first")
+    open_regular(path).close()  # a FIFO or a device is refused, never waited on
+    try:  # a chunk cache of a few image chunks: partial reads verify each chunk once
+        fh = h5py.File(path, "r", rdcc_nbytes=_READ_CHUNK_CACHE_BYTES)
+    except OSError as exc:
+        raise GaitDataError(f"cannot open as HDF5 ({exc})", path=path) from exc
+    with fh, reading(path, "image cache"):
+        yield fh, {k: _plain(v) for k, v in fh.attrs.items()}
+
+
+def _read(path: Path, dataset, selection=()):
+    """``dataset[selection]``; a chunk failing its Fletcher-32 checksum is named."""
+    try:
+        return dataset[selection]
+    except OSError as exc:
+        raise GaitDataError(
+            f"dataset {dataset.name.lstrip('/')!r} cannot be read ({exc}); a chunk failing its "
+            "Fletcher-32 checksum means the file is corrupted: delete it and run `gaitcnn "
+            "prepare` again",
+            path=path,
+        ) from exc
+
+
+def _check_images(path: Path, images: np.ndarray, params: dict, rows=None) -> None:
+    """Images must be finite; AE-GDI sensor channels (angles / pi) must lie in [0, 1].
+
+    ``rows``: the cache row of each image (default ``0, 1, ...``), for the message. Checked by
+    per-channel minima and maxima (NaN propagates through both), blocks of
+    :data:`ROW_BLOCK_IMAGES` images at a time; masks are built only to name a bad image.
+    """
+    channels = list(params.get("channels", []))
+    in_unit = (
+        {i for i, name in enumerate(channels) if name in ("acc", "gyr")}
+        if params.get("representation") == "ae_gdi" and len(channels) == images.shape[-1]
+        else set()
+    )
+    tol = _UNIT_RANGE_TOLERANCE
+    for lo in range(0, len(images), ROW_BLOCK_IMAGES):
+        block = images[lo : lo + ROW_BLOCK_IMAGES]
+        for plane in range(images.shape[-1] if block.size else 0):
+            values = block[..., plane]
+            low, high = float(values.min()), float(values.max())
+            if not (np.isfinite(low) and np.isfinite(high)):
+                bad, what = ~np.isfinite(values), "a non-finite value"
+            elif plane in in_unit and (low < -tol or high > 1 + tol):
+                bad, what = (values < -tol) | (values > 1 + tol), "an AE-GDI pixel outside [0, 1]"
+            else:
+                continue
+            row = int(np.argwhere(bad)[0][0])
+            value = float(values[row][bad[row]][0])
+            cache_row = lo + row if rows is None else int(rows[lo + row])
+            raise GaitDataError(
+                f"image {cache_row} holds {what} ({value:.6g}): the file is corrupted; delete "
+                "it and run `gaitcnn prepare` again",
+                path=path,
+            )
+
+
+def _check_table(path: Path, attrs: dict, meta: dict, n_rows: int, recordings: list) -> None:
+    """Dataset lengths, and the recording table against recording_index and subject_ids."""
+    n = int(attrs.get("n_images", n_rows))
+    lengths = {name: len(values) for name, values in meta.items()} | {"images": n_rows}
+    wrong = {name: m for name, m in lengths.items() if m != n}
+    if wrong:
+        raise GaitDataError(f"n_images is {n} but datasets have lengths {wrong}", path=path)
+    index = meta["recording_index"]
+    if n and (index.min() < 0 or index.max() >= len(recordings)):
+        raise GaitDataError(
+            f"recording_index holds values outside [0, {len(recordings)}), the recording table",
+            path=path,
+        )
+    counts = np.bincount(index, minlength=len(recordings)) if n else np.zeros(len(recordings))
+    table_counts = np.array([int(r.get("n_images", 0)) for r in recordings])
+    if not np.array_equal(counts, table_counts):
+        raise GaitDataError(
+            "recording_index does not match the images per recording of the recording table",
+            path=path,
+        )
+    table_ids = np.array([int(r["subject_id"]) for r in recordings], dtype=np.int64)
+    if n and not np.array_equal(meta["subject_ids"], table_ids[index]):
+        row = int(np.flatnonzero(meta["subject_ids"] != table_ids[index])[0])
+        raise GaitDataError(
+            f"subject_ids[{row}] = {int(meta['subject_ids'][row])} but its recording belongs to "
+            f"subject {int(table_ids[index[row]])}: the file is corrupted",
+            path=path,
+        )
+
+
 def read_image_set(path, *, expected_params: dict | None = None, load_images=True) -> ImageSet:
-    """Read a cache file, checking its format version and (optionally) its parameters.
+    """Read a cache file, checking its integrity, format version and (optionally) parameters.
 
     Parameters
     ----------
@@ -326,7 +454,8 @@ def read_image_set(path, *, expected_params: dict | None = None, load_images=Tru
         When given, the stored parameters must equal these, else :class:`GaitDataError`.
     load_images : bool, default=True
         Load the image array into memory; with ``False``, ``images`` is a :class:`CacheRows`
-        (indexing it selects rows without reading them; training and scoring stream them).
+        (indexing it selects rows without reading them; :func:`read_image_rows` reads them when
+        a network trains or scores).
 
     Returns
     -------
@@ -335,77 +464,79 @@ def read_image_set(path, *, expected_params: dict | None = None, load_images=Tru
     Raises
     ------
     GaitDataError
-        If the file is not a gaitcnn cache, has another format version, or other parameters.
+        If the file is not a gaitcnn cache, has another format version or other parameters, or
+        fails an integrity check (checksums, table invariants, image values); the message
+        names the file and the check.
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no image cache at {path}; run `gaitcnn prepare` first")
-    try:
-        fh = h5py.File(path, "r")
-    except OSError as exc:
-        raise GaitDataError(f"cannot open as HDF5 ({exc})", path=path) from exc
-    with fh:
-        attrs = dict(fh.attrs)
+    with _open_cache(path) as (fh, attrs):
         params = _check_attrs(path, attrs, expected_params)
-        meta = {name: fh[name][()] for name in _META}
-        n_images = int(fh["images"].shape[0])
-        images = fh["images"][()] if load_images else CacheRows(path, np.arange(n_images))
-    recordings = json.loads(attrs.get("recordings_json", "[]"))
-    clean_attrs = {k: (v.item() if hasattr(v, "item") else v) for k, v in attrs.items()}
-    return ImageSet(images=images, recordings=recordings, params=params, attrs=clean_attrs, **meta)
+        meta = {name: _read(path, fh[name]) for name in _META}
+        shape = tuple(int(v) for v in fh["images"].shape)
+        n_rows, lazy = shape[0], not load_images
+        images = np.zeros((0, *shape[1:]), np.float32) if lazy else _read(path, fh["images"])
+        recordings = json.loads(attrs.get("recordings_json", "[]"))
+        _check_table(path, attrs, meta, n_rows, recordings)
+        _check_images(path, images, params)
+    if lazy:  # rows are read (and checked) by read_image_rows when training or scoring
+        images = CacheRows(path, np.arange(n_rows), _shape=shape)
+    return ImageSet(images=images, recordings=recordings, params=params, attrs=attrs, **meta)
 
 
-#: Rows per HDF5 read in :func:`read_rows`: whole runs of chunks, never single random rows (a
-#: pass of single-row reads takes as long as a training epoch, see RECONSTRUCTION 5).
-READ_BLOCK_ROWS = 4096
+def read_image_rows(path, indices) -> np.ndarray:
+    """Read the images at ``indices`` (any order, repeats allowed) with the same checks.
 
-
-def _read_sorted(data, rows: np.ndarray) -> np.ndarray:
-    """Rows ``rows`` (sorted, unique) of an HDF5 dataset by few contiguous reads."""
-    out = np.empty((rows.size, *data.shape[1:]), dtype=data.dtype)
-    pos = 0
-    for lo in range(0, rows.size, READ_BLOCK_ROWS):
-        block = rows[lo : lo + READ_BLOCK_ROWS]
-        first, last = int(block[0]), int(block[-1])
-        if last - first < 4 * block.size:  # dense enough: one read of the span, keep the wanted
-            out[pos : pos + block.size] = data[first : last + 1][block - first]
-        else:  # sparse: one read per run of consecutive rows
-            breaks = np.flatnonzero(np.diff(block) != 1) + 1
-            at = pos
-            for run in np.split(block, breaks):
-                out[at : at + run.size] = data[int(run[0]) : int(run[-1]) + 1]
-                at += run.size
-        pos += block.size
-    return out
-
-
-def read_rows(path, rows, *, dataset: str = "images") -> np.ndarray:
-    """Read the rows ``rows`` of a cache's ``dataset``, in the order given.
-
-    The one reader of cache rows: rows are fetched in sorted order by contiguous block reads
-    (memory holds only the selection), then put in the requested order.
+    Rows are read in contiguous spans of at most :data:`ROW_BLOCK_IMAGES` wanted rows, one
+    read per span when the rows are dense and one per run of consecutive rows otherwise, so
+    memory holds only the selection.
 
     Parameters
     ----------
-    path : str or os.PathLike or h5py.File
-        A cache file, or an open one.
-    rows : array-like of int, shape (n,)
-        Row indices; any order, repeats allowed.
-    dataset : str, default="images"
+    path : str or os.PathLike
+        Cache file written by :class:`CacheWriter`.
+    indices : array_like of int, shape (n,)
+        Rows to read.
 
     Returns
     -------
-    np.ndarray, shape (n, *row_shape)
+    np.ndarray, shape (n, height, width, n_channels), float32
+        ``images[indices]``.
+
+    Raises
+    ------
+    GaitDataError
+        As :func:`read_image_set`; an index out of range is a ``ValueError``.
     """
-    rows = np.asarray(rows, dtype=np.int64).reshape(-1)
-    unique, inverse = np.unique(rows, return_inverse=True)
-    if isinstance(path, h5py.File):
-        data = path[dataset]
-        if unique.size and (unique[0] < 0 or unique[-1] >= data.shape[0]):
-            raise IndexError(f"rows outside [0, {data.shape[0]}) of {path.filename}:{dataset}")
-        return _read_sorted(data, unique)[inverse]
-    with h5py.File(path, "r") as fh:
-        return read_rows(fh, rows, dataset=dataset)
+    path = Path(path)
+    indices = np.asarray(indices, dtype=np.int64).ravel()
+    with _open_cache(path) as (fh, attrs):
+        params = _check_attrs(path, attrs, None)
+        data = fh["images"]
+        if indices.size and (indices.min() < 0 or indices.max() >= data.shape[0]):
+            raise ValueError(
+                f"indices must lie in [0, {data.shape[0]}) for {path}, received "
+                f"[{indices.min()}, {indices.max()}]"
+            )
+        wanted = np.unique(indices)
+        rows = np.empty((wanted.size, *data.shape[1:]), dtype=np.float32)
+        for lo in range(0, wanted.size, ROW_BLOCK_IMAGES):
+            block = wanted[lo : lo + ROW_BLOCK_IMAGES]
+            rows[lo : lo + block.size] = _read_block(path, data, block)
+            _check_images(path, rows[lo : lo + block.size], params, rows=block)
+    return rows[np.searchsorted(wanted, indices)]
+
+
+def _read_block(path: Path, data, block: np.ndarray) -> np.ndarray:
+    """Rows ``block`` (sorted, unique): one read when dense, else one per consecutive run."""
+    first, last = int(block[0]), int(block[-1])
+    if last - first < 4 * block.size:  # dense enough: one read of the span
+        return _read(path, data, slice(first, last + 1))[block - first]
+    out = np.empty((block.size, *data.shape[1:]), dtype=np.float32)
+    pos = 0
+    for run in np.split(block, np.flatnonzero(np.diff(block) != 1) + 1):
+        out[pos : pos + run.size] = _read(path, data, slice(int(run[0]), int(run[-1]) + 1))
+        pos += run.size
+    return out
 
 
 class CacheRows:
@@ -421,27 +552,17 @@ class CacheRows:
         Cache file.
     rows : array-like of int, shape (n,)
         Rows of its ``images`` dataset, in the order the images are wanted.
-
-    Examples
-    --------
-    >>> import tempfile, os
-    >>> path = os.path.join(tempfile.mkdtemp(), "c.h5")
-    >>> with h5py.File(path, "w") as fh:
-    ...     _ = fh.create_dataset("images", data=np.arange(12, dtype=np.float32).reshape(6, 2))
-    >>> rows = CacheRows(path, [4, 1])
-    >>> len(rows), rows.shape, rows.read().tolist()
-    (2, (2, 2), [[8.0, 9.0], [2.0, 3.0]])
     """
 
-    def __init__(self, path, rows):
+    def __init__(self, path, rows, *, _shape: tuple | None = None):
         self.path = Path(path)
         self.rows = np.asarray(rows, dtype=np.int64).reshape(-1)
-        with h5py.File(self.path, "r") as fh:
-            data = fh["images"]
-            self._row_shape = tuple(int(v) for v in data.shape[1:])
-            n_rows = int(data.shape[0])
-        if self.rows.size and (self.rows.min() < 0 or self.rows.max() >= n_rows):
-            raise IndexError(f"rows outside [0, {n_rows}) of {self.path}")
+        if _shape is None:  # (n_rows, *row_shape) of the file
+            with _open_cache(self.path) as (fh, _):
+                _shape = tuple(int(v) for v in fh["images"].shape)
+        self._file_rows, self._row_shape = _shape[0], tuple(_shape[1:])
+        if self.rows.size and (self.rows.min() < 0 or self.rows.max() >= self._file_rows):
+            raise IndexError(f"rows outside [0, {self._file_rows}) of {self.path}")
         self.dtype = np.dtype(np.float32)
         self.ndim = 1 + len(self._row_shape)
 
@@ -462,11 +583,13 @@ class CacheRows:
     def read(self, positions=None) -> np.ndarray:
         """The images at ``positions`` of the selection (all when None), as float32."""
         rows = self.rows if positions is None else self.rows[positions]
-        return read_rows(self.path, rows).astype(np.float32, copy=False)
+        return read_image_rows(self.path, rows)
 
     def subset(self, positions) -> CacheRows:
         """A ``CacheRows`` of part of this selection."""
-        return CacheRows(self.path, self.rows[positions])
+        return CacheRows(
+            self.path, self.rows[positions], _shape=(self._file_rows, *self._row_shape)
+        )
 
     def __getitem__(self, positions) -> CacheRows:
         """Like an array's fancy indexing, but lazy: ``rows[idx]`` is a ``CacheRows`` too."""

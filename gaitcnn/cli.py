@@ -9,21 +9,41 @@ from __future__ import annotations
 import functools
 import logging
 import os
-import sys
 from pathlib import Path
 
 import click
 
 from gaitcnn import __version__
 from gaitcnn.constants import DATA_DIR_ENV, DATASET_NAMES, TARGET_RATE_HZ
+from gaitcnn.io import PLAUSIBILITY_CHECKS
 from gaitcnn.registry import NETWORKS
 
 __all__ = ["main"]
 
 
-def quiet_tensorflow() -> None:
-    """Silence TensorFlow's C++ and Python log noise unless the user asked for it."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+def quiet_tensorflow(*, verbose: int = 0, debug: bool = False) -> None:
+    """Silence TensorFlow's C++ and Python log noise unless the user asked for it.
+
+    ``TF_CPP_MIN_LOG_LEVEL`` (unless the user set it): 3 by default, which also hides the
+    C++ ``E0000 ... use_unbounded_threadpool`` line that TensorFlow 2.21 logs at ERROR level
+    once per ``model.fit`` call (see Notes); 2 with ``--debug`` (C++ errors shown), 1 with
+    ``-v`` and 0 with ``-vv``.
+
+    Notes
+    -----
+    Source of that line: Keras 3's array data adapter slices numpy inputs with a
+    ``map(..., num_parallel_calls=AUTOTUNE)`` (a ``ParallelMapDatasetV2`` node); when the last
+    batch is partial and op determinism is on (``TrainConfig.deterministic``), tf.data's
+    ``make_deterministic`` rewrite turns it into a sequential ``MapDataset`` but copies the
+    ``use_unbounded_threadpool`` attribute, which ``MapDataset`` does not declare, and
+    ``node_def_util.cc`` logs the mismatch. It is harmless ("Unknown attributes will be
+    ignored"). Errors that matter reach Python as exceptions and stay visible.
+    """
+    if verbose:
+        level = str(max(0, 2 - verbose))  # -v: 1 (warnings), -vv: 0 (everything)
+    else:
+        level = "2" if debug else "3"
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", level)
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 
@@ -38,29 +58,97 @@ class Context:
 pass_context = click.make_pass_decorator(Context)
 
 
+class CommandError(click.ClickException):
+    """A failed command, reported in one line with exit code 2 (click's usage-error code)."""
+
+    exit_code = 2
+
+    def show(self, file=None) -> None:
+        """Print ``Error: <message>`` and how to see the traceback."""
+        click.echo(f"Error: {self.format_message()}", err=True)
+        click.echo("(run with --debug for the full traceback)", err=True)
+
+
+def _set_values(ctx: click.Context) -> list[str]:
+    """The ``--set FIELD=VALUE`` values the command was given (if it has that option)."""
+    values: list[str] = []
+    for param in ctx.command.params:
+        if isinstance(param, click.Option) and "--set" in param.opts:
+            values += list(ctx.params.get(param.name) or ())
+    return values
+
+
+def error_message(exc: BaseException, ctx: click.Context | None = None) -> str:
+    """One line saying what went wrong, naming the file or argument at fault.
+
+    Our own errors (:class:`~gaitcnn.errors.GaitDataError`, plain ``ValueError``, ``OSError``)
+    carry their file or argument in the message; anything else is prefixed by its type. When
+    the command was given ``--set`` values and the error is not about a file, the ``--set``
+    value named in the message (or else all of them) is pointed at.
+    """
+    from gaitcnn._files import describe_exception
+    from gaitcnn.errors import GaitDataError
+
+    about_a_file = isinstance(exc, GaitDataError | OSError)
+    if about_a_file or type(exc) is ValueError:
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        text = lines[0] if lines else describe_exception(exc)
+    else:
+        text = describe_exception(exc)
+    sets = _set_values(ctx) if ctx is not None else []
+    if sets and not about_a_file:
+        named = [value for value in sets if value.partition("=")[0].split(".")[-1] in text]
+        if named:
+            return f"--set {', --set '.join(named)}: {text}"
+        return f"{text} (check the --set values: {', '.join(sets)})"
+    return text
+
+
 def handle_errors(func):
-    """Turn expected errors into a one-line message and exit code 2 (``--debug`` re-raises)."""
+    """Route every failure of a command through :func:`error_message` (``--debug`` re-raises).
+
+    Applied by :class:`_OneLineErrorGroup` to every command it registers, so no command (the
+    experiments' included) can print a traceback by default.
+    """
+    if getattr(func, "_gaitcnn_one_line_errors", False):
+        return func
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        ctx = click.get_current_context()
-        debug = ctx.find_object(Context).debug if ctx.find_object(Context) else False
         try:
             return func(*args, **kwargs)
-        except (ValueError, FileNotFoundError, FileExistsError, PermissionError, OSError) as exc:
-            if debug:
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            ctx = click.get_current_context(silent=True)
+            state = ctx.find_object(Context) if ctx is not None else None
+            if state is not None and state.debug:
                 raise
-            click.echo(f"Error: {exc}", err=True)
-            click.echo("(run with --debug for the full traceback)", err=True)
-            sys.exit(2)
+            raise CommandError(error_message(exc, ctx)) from exc
 
+    wrapper._gaitcnn_one_line_errors = True
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _OneLineErrorGroup(click.Group):
+    """A click group whose every registered command reports errors through :func:`handle_errors`."""
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        """Register ``cmd`` with its callback wrapped by :func:`handle_errors`."""
+        if cmd.callback is not None:
+            cmd.callback = handle_errors(cmd.callback)
+        super().add_command(cmd, name)
+
+
+@click.group(cls=_OneLineErrorGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="gaitcnn")
 @click.option("--debug", is_flag=True, help="Show full tracebacks instead of one-line errors.")
-@click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
+@click.option(
+    "-v",
+    "--verbose",
+    count=True,
+    help="More log output (-v info, -vv debug; also TensorFlow's C++ messages).",
+)
 @click.pass_context
 def main(ctx, debug, verbose):
     """Gait recognition from wearable IMUs with AE-GDIs and a CNN (Zhao & Zhou 2017).
@@ -70,7 +158,7 @@ def main(ctx, debug, verbose):
     """
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    quiet_tensorflow()
+    quiet_tensorflow(verbose=verbose, debug=debug)
     ctx.obj = Context(debug=debug, verbose=verbose)
 
 
@@ -98,6 +186,15 @@ png_out_option = click.option(
     "--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Output PNG file."
 )
 seed_option = click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+skip_check_option = click.option(
+    "--skip-check",
+    "skip_checks",
+    type=click.Choice(PLAUSIBILITY_CHECKS),
+    multiple=True,
+    help="Switch a plausibility check of the loaders off (repeatable): range (values beyond "
+    "any sensor), gravity (the accelerometer must show gravity; also catches swapped columns), "
+    "unit_change (|a| level jumping inside a file).",
+)
 
 
 @main.command()
@@ -130,7 +227,6 @@ seed_option = click.option("--seed", type=int, default=0, show_default=True, hel
     help="Folder to write the simulated data set into (must not exist or be empty).",
 )
 @pass_context
-@handle_errors
 def simulate(ctx, dataset, subjects, duration_s, seed, variant, out):
     """Write a SIMULATED data set in the real file format (with ground-truth cycle starts)."""
     from gaitcnn import simulate as sim
@@ -193,8 +289,8 @@ def simulate(ctx, dataset, subjects, duration_s, seed, variant, out):
 )
 @click.option("--overwrite", is_flag=True, help="Rebuild the cache even if it exists.")
 @seed_option
+@skip_check_option
 @pass_context
-@handle_errors
 def prepare(
     ctx,
     dataset,
@@ -208,6 +304,7 @@ def prepare(
     workers,
     overwrite,
     seed,
+    skip_checks,
 ):
     """Build the HDF5 image cache of a data set (resample, detect cycles, make images)."""
     from gaitcnn.prepare import PrepareParams, ensure_simulated, prepare_dataset
@@ -228,6 +325,7 @@ def prepare(
         source=source,
         workers=workers,
         overwrite=overwrite,
+        skip_checks=skip_checks,
     )
     click.echo(str(path))
 
@@ -262,7 +360,6 @@ def _first_recording(dataset, data_root, cache_dir, seed, subject):
 @seed_option
 @png_out_option
 @pass_context
-@handle_errors
 def plot_cycles_cmd(ctx, dataset, data_root, cache_dir, subject, seconds, seed, out):
     """Plot |a| with the GGGD cycle starts (and the peak baseline), like the paper's Figure 2."""
     import numpy as np
@@ -312,7 +409,6 @@ def plot_cycles_cmd(ctx, dataset, data_root, cache_dir, subject, seconds, seed, 
 @seed_option
 @png_out_option
 @pass_context
-@handle_errors
 def plot_images_cmd(ctx, dataset, data_root, cache_dir, n_subjects, per_subject, seed, out):
     """Plot a grid of AE-GDIs from a few subjects, like the paper's Figure 5."""
     from gaitcnn.plots import plot_image_grid
@@ -396,7 +492,6 @@ def _prepared_cache(dataset, data_root, cache_dir, seed, subjects, representatio
     "MultiWorkerMirroredStrategy from TF_CONFIG, see docs/DISTRIBUTED.md).",
 )
 @pass_context
-@handle_errors
 def train(
     ctx,
     dataset,
@@ -454,7 +549,6 @@ def train(
     help="Model of the run to evaluate.",
 )
 @pass_context
-@handle_errors
 def evaluate(ctx, run_dir, which):
     """Evaluate a training, labeling or authentication run; write evaluation.json."""
     from gaitcnn.runs import evaluate_run
@@ -498,7 +592,6 @@ def evaluate(ctx, run_dir, which):
 @click.option("--quantize", is_flag=True, help="Dynamic-range quantisation (TFLite only).")
 @click.option("--overwrite", is_flag=True, help="Replace existing artefacts in --out.")
 @pass_context
-@handle_errors
 def export(ctx, run_dir, out, fmt, quantize, overwrite):
     """Export a trained model as .keras, SavedModel or TFLite, with metadata.json."""
     from gaitcnn.export import export_run

@@ -36,6 +36,8 @@ import tensorflow as tf
 
 import gaitcnn
 from gaitcnn._atomic import write_json_atomic
+from gaitcnn._files import open_regular, read_json_file, reading
+from gaitcnn.errors import GaitDataError
 from gaitcnn.train import quiet_tensorflow_logs
 
 __all__ = [
@@ -240,6 +242,10 @@ def export_model(
 def load_model(path: str | os.PathLike, *, compile: bool = False) -> keras.Model:
     """Load a ``.keras`` file in Keras safe mode (no arbitrary code from the file).
 
+    Before Keras sees the file, every member of the archive is checked against its CRC-32
+    (a corrupted file is refused instead of loading damaged weights: Keras itself falls back
+    to an unchecked read when the checked one fails) and ``config.json`` must be JSON text.
+
     Parameters
     ----------
     path : path
@@ -250,8 +256,10 @@ def load_model(path: str | os.PathLike, *, compile: bool = False) -> keras.Model
     Raises
     ------
     ValueError
-        "refusing to load ..." when the file contains unsafe content, such as a ``Lambda``
-        layer whose Python bytecode safe mode will not deserialise; or when it is no ``.keras``.
+        :class:`~gaitcnn.errors.GaitDataError` naming the file: "refusing to load ..." when
+        the file contains unsafe content, such as a ``Lambda`` layer whose Python bytecode safe
+        mode will not deserialise, or when it is no ``.keras`` archive; "corrupted" when a
+        member fails its checksum; or any other failure to read it.
     FileNotFoundError
         If there is no such file.
     """
@@ -261,43 +269,97 @@ def load_model(path: str | os.PathLike, *, compile: bool = False) -> keras.Model
     if not path.exists():
         raise FileNotFoundError(f"No model file at {path}.")
     if path.suffix != ".keras":
-        raise ValueError(f"refusing to load {path}: expected a .keras file.")
+        raise GaitDataError("refusing to load it: expected a .keras file.", path=path)
+    with reading(path, "Keras model"):
+        open_regular(path).close()  # a FIFO or a device is refused, never waited on
+        _check_archive(path)
+        return _keras_load(path, compile)
+
+
+def _check_archive(path: Path) -> None:
+    """A ``.keras`` file must be a zip whose members pass CRC-32 and whose config is JSON."""
     if not zipfile.is_zipfile(path):
         # A pickle (or any other payload) renamed to .keras: never handed to a deserialiser.
-        raise ValueError(
-            f"refusing to load {path}: not a .keras zip archive (a pickle or another format?)."
+        raise GaitDataError(
+            "refusing to load it: not a .keras zip archive (a pickle or another format?).",
+            path=path,
         )
+    with zipfile.ZipFile(path) as archive:
+        bad = archive.testzip()
+        if bad is not None:
+            raise GaitDataError(
+                f"member {bad!r} of the archive fails its CRC-32 check: the file is corrupted",
+                path=path,
+            )
+        try:
+            json.loads(archive.read("config.json").decode("utf-8"))
+        except KeyError:
+            raise GaitDataError(
+                "refusing to load it: the archive has no config.json", path=path
+            ) from None
+        except ValueError:  # UnicodeDecodeError, JSONDecodeError
+            raise GaitDataError(
+                "refusing to load it: config.json in the archive is not JSON text (a pickle?)",
+                path=path,
+            ) from None
+
+
+def _keras_load(path: Path, compile: bool) -> keras.Model:
+    """``keras.saving.load_model`` in safe mode, with its refusals worded for the user."""
     try:
         return keras.saving.load_model(path, compile=compile, safe_mode=True)
     except TypeError as error:
         # Keras reports classes it will not import (e.g. module "os", class "system") this way.
-        raise ValueError(
-            f"refusing to load {path}: it names a class that is not a registered Keras object "
-            f"(Keras said: {str(error).splitlines()[0][:200]})"
+        raise GaitDataError(
+            "refusing to load it: it names a class that is not a registered Keras object "
+            f"(Keras said: {str(error).splitlines()[0][:200]})",
+            path=path,
         ) from error
     except ValueError as error:
         message = str(error)
         if "safe_mode" in message or "Lambda" in message or "lambda" in message:
-            raise ValueError(
-                f"refusing to load {path}: it contains unsafe content (e.g. a Lambda layer "
-                "with serialised Python code), which safe mode does not execute. Only load "
-                f"such a file with keras.saving.load_model(..., safe_mode=False) if you trust "
-                f"its source. Keras said: {message.splitlines()[0]}"
+            raise GaitDataError(
+                "refusing to load it: it contains unsafe content (e.g. a Lambda layer with "
+                "serialised Python code), which safe mode does not execute. Only load such a "
+                "file with keras.saving.load_model(..., safe_mode=False) if you trust its "
+                f"source. Keras said: {message.splitlines()[0]}",
+                path=path,
             ) from error
         raise
 
 
+def _check_input_shape(images: np.ndarray, expected: Sequence, path: Path) -> None:
+    """``images`` must be ``(batch, *expected[1:])``; ``None``/-1 dimensions match anything."""
+    wanted = [None if d is None or int(d) < 0 else int(d) for d in expected]
+    ok = images.ndim == len(wanted) and all(
+        w is None or w == got for w, got in zip(wanted[1:], images.shape[1:], strict=True)
+    )
+    if not ok:
+        shown = "(batch, " + ", ".join("None" if w is None else str(w) for w in wanted[1:]) + ")"
+        raise ValueError(
+            f"images must have shape {shown} for the model {path}. "
+            f"Received: images.shape={images.shape}"
+        )
+
+
 def load_saved_model(path: str | os.PathLike) -> Callable[[np.ndarray], np.ndarray]:
-    """Load an exported SavedModel; return ``predict(images) -> probabilities`` (numpy)."""
+    """Load an exported SavedModel; return ``predict(images) -> probabilities`` (numpy).
+
+    ``predict`` checks ``images`` against the model's declared input shape.
+    """
     path = Path(path)
     if (path / ARTEFACT_NAMES["savedmodel"]).is_dir():
         path = path / ARTEFACT_NAMES["savedmodel"]
     if not (path / "saved_model.pb").is_file():
         raise FileNotFoundError(f"No SavedModel (saved_model.pb) in {path}.")
-    loaded = tf.saved_model.load(str(path))
+    with reading(path / "saved_model.pb", "SavedModel"):
+        loaded = tf.saved_model.load(str(path))
+    spec = tf.nest.flatten(loaded.serve.concrete_functions[0].structured_input_signature)[0]
 
     def predict(images: np.ndarray) -> np.ndarray:
-        return np.asarray(loaded.serve(tf.constant(np.asarray(images, np.float32))))
+        images = np.asarray(images, np.float32)
+        _check_input_shape(images, spec.shape.as_list(), path)
+        return np.asarray(loaded.serve(tf.constant(images)))
 
     predict.saved_model = loaded  # keep a reference for advanced use
     return predict
@@ -308,23 +370,28 @@ def load_tflite(
 ) -> Callable[[np.ndarray], np.ndarray]:
     """Load a ``.tflite`` file; return ``predict(images) -> probabilities`` (numpy).
 
-    The batch size may vary between calls (the input tensor is resized). The returned function
-    is not thread-safe (one TFLite interpreter).
+    The batch size may vary between calls (the input tensor is resized); the other dimensions
+    must match the model's declared input shape (a ``ValueError`` otherwise, as with Keras).
+    The returned function is not thread-safe (one TFLite interpreter).
     """
     path = Path(path)
     if path.is_dir():
         path = path / ARTEFACT_NAMES["tflite"]
     if not path.is_file():
         raise FileNotFoundError(f"No TFLite model at {path}.")
-    with warnings.catch_warnings():  # tf.lite.Interpreter warns it moves to ai-edge-litert
+    with reading(path, "TFLite model"), warnings.catch_warnings():
+        # tf.lite.Interpreter warns it moves to ai-edge-litert
         warnings.simplefilter("ignore")
         interpreter = tf.lite.Interpreter(model_path=str(path), num_threads=num_threads)
     input_detail = interpreter.get_input_details()[0]
+    declared = input_detail.get("shape_signature", input_detail["shape"])
     output_index = interpreter.get_output_details()[0]["index"]
     state = {"shape": None}
 
     def predict(images: np.ndarray) -> np.ndarray:
         images = np.asarray(images, dtype=input_detail["dtype"])
+        # The batch dimension may vary (the tensor is resized); the others must match.
+        _check_input_shape(images, [-1, *list(declared)[1:]], path)
         if state["shape"] != images.shape:
             interpreter.resize_tensor_input(input_detail["index"], images.shape, strict=False)
             interpreter.allocate_tensors()
@@ -385,7 +452,9 @@ def export_run(
     config_path = run_dir / "config.json"
     if not config_path.is_file():
         raise FileNotFoundError(f"{run_dir} has no config.json: is it a training run?")
-    run_config = json.loads(config_path.read_text(encoding="utf-8"))
+    run_config = read_json_file(config_path, what="run configuration")
+    if not isinstance(run_config, dict):
+        raise GaitDataError("not a run configuration (a JSON object expected)", path=config_path)
     run_metadata = run_config.get("metadata") or {}
     # Hash what defines the model (train config, model summary, data, metadata), not the
     # machine facts that differ between identical runs (versions, command line).

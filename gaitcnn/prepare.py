@@ -6,15 +6,20 @@ import dataclasses
 import json
 import logging
 import os
-from collections import deque
-from collections.abc import Iterator, Sequence
+import re
+from collections import Counter, deque
+from collections.abc import Collection, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from gaitcnn.cache import CacheWriter, cache_path, read_image_set, remove_stale_partials
+from gaitcnn._atomic import remove_stale_partials
+from gaitcnn._files import fingerprint_changes, fingerprint_files
+from gaitcnn._locking import file_lock
+from gaitcnn._processes import die_with_parent
+from gaitcnn.cache import CacheWriter, cache_path, read_image_set
 from gaitcnn.constants import (
     DATA_DIR_ENV,
     DATASET_NAMES,
@@ -35,6 +40,7 @@ __all__ = [
     "default_cache_dir",
     "ensure_simulated",
     "images_for_recording",
+    "input_files",
     "load_dataset",
     "prepare_dataset",
 ]
@@ -209,11 +215,14 @@ def ensure_simulated(
     n_subjects: int | None = None,
     duration_s: float | None = None,
     variant: str = "default",
+    progress: bool | None = None,
 ) -> Path:
     """Return the root of a simulated data set in the real file format, simulating it once.
 
-    The data set is written to a temporary folder and renamed into place when complete, so an
-    interrupted simulation is never mistaken for a finished one.
+    The simulator writes to a temporary folder renamed into place when complete (see
+    :func:`gaitcnn.simulate.simulate_ouisir`), so an interrupted simulation is never mistaken
+    for a finished one. A lock (``<root>.lock``) makes concurrent callers wait for one
+    simulation and then reuse it.
 
     Parameters
     ----------
@@ -230,6 +239,8 @@ def ensure_simulated(
     variant : str, default="default"
         ``"default"`` (calibrated presets) or ``"hard"`` (:func:`gaitcnn.simulate.harder`: more
         session-to-session and day-to-day variation, noisier sensors; uncalibrated).
+    progress : bool or None, default=None
+        Progress bar while simulating; ``None`` shows it when stderr is a terminal.
 
     Returns
     -------
@@ -254,21 +265,28 @@ def ensure_simulated(
         duration_s = float(duration_s or 900.0)
         name = f"simulated-mcgill-n{n_subjects}-{duration_s:g}s-seed{seed}{suffix}"
     root = cache_dir / name
-    if (root / ".complete").exists():
+    complete = root / simulate.COMPLETE_MARKER
+    if complete.exists():
         return root
-    remove_stale_partials(root)  # folders of simulations that were killed half-way
-    tmp = cache_dir / f"{name}.partial-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    logger.info("simulating %s into %s", name, root)
-    if dataset == "ouisir":
-        simulate.simulate_ouisir(tmp, n_subjects=n_subjects, seed=seed, variant=variant)
-    else:
-        simulate.simulate_mcgill(
-            tmp, n_subjects=n_subjects, duration_s=duration_s, seed=seed, variant=variant
-        )
-    (tmp / ".complete").write_text("simulated by gaitcnn\n")
-    shutil.rmtree(root, ignore_errors=True)
-    os.replace(tmp, root)
+    with file_lock(root, what=f"simulating {name}"):
+        if complete.exists():  # another process simulated it while we waited
+            return root
+        remove_stale_partials(root)  # folders of simulations that were killed half-way
+        shutil.rmtree(root, ignore_errors=True)  # never complete: left by an older gaitcnn
+        logger.info("simulating %s into %s", name, root)
+        if dataset == "ouisir":
+            simulate.simulate_ouisir(
+                root, n_subjects=n_subjects, seed=seed, variant=variant, progress=progress
+            )
+        else:
+            simulate.simulate_mcgill(
+                root,
+                n_subjects=n_subjects,
+                duration_s=duration_s,
+                seed=seed,
+                variant=variant,
+                progress=progress,
+            )
     return root
 
 
@@ -299,6 +317,17 @@ def images_for_recording(recording: Recording, params: PrepareParams) -> list[tu
     list of tuple
         ``(info, images, starts)`` with ``images`` of shape ``(n, *params.image_shape)``.
     """
+    return _recording_images(recording, params, warn=True)[0]
+
+
+def _recording_images(
+    recording: Recording, params: PrepareParams, *, warn: bool = False
+) -> tuple[list[tuple], str]:
+    """:func:`images_for_recording`, plus why the recording gave no image (``""`` if it did).
+
+    ``warn``: log a skipped recording as a warning (the caller of one recording); a whole
+    data set (:func:`prepare_dataset`) counts the reasons and warns once instead.
+    """
     if {"gyr", "gyr_mag"} & set(params.channels) and recording.gyr is None:
         raise GaitDataError(
             "the preparation asks for a gyroscope channel but this recording has none "
@@ -308,8 +337,9 @@ def images_for_recording(recording: Recording, params: PrepareParams) -> list[tu
     try:
         segments = resample_recording(recording, rate_hz=params.rate_hz, max_gap_s=params.max_gap_s)
     except GaitDataError as exc:  # e.g. shorter than one second: skip it, but say so
-        logger.warning("skipping recording: %s", exc)
-        return []
+        logger.log(logging.WARNING if warn else logging.DEBUG, "skipping recording: %s", exc)
+        # The reason without the numbers of this recording, so that reasons can be counted.
+        return [], re.sub(r"[0-9]+(\.[0-9]+)?", "N", exc.problem.split(":")[0])
     out = []
     for segment in segments:
         n = segment.n_timepoints
@@ -360,40 +390,74 @@ def images_for_recording(recording: Recording, params: PrepareParams) -> list[tu
             "n_skipped": len(candidates) - len(starts),
         }
         out.append((info, images, np.asarray(starts, dtype=np.int64)))
-    return out
+    return out, _no_image_reason(out, params)
 
 
-def load_dataset(dataset: str, data_root, params: PrepareParams) -> list[Recording]:
-    """Load the raw recordings of ``dataset`` from ``data_root`` with the right loader."""
+def _no_image_reason(segments: list[tuple], params: PrepareParams) -> str:
+    """Why resampled segments gave no image (``""`` when they gave some)."""
+    if any(len(images) for _, images, _ in segments):
+        return ""
+    if not any(info["n_candidates"] for info, _, _ in segments):
+        if params.segmentation == "gggd":
+            return "no gait cycle detected"
+        return f"shorter than one image window ({params.width} samples)"
+    return f"no cycle start with the full image margin (edge={params.edge!r})"
+
+
+def load_dataset(
+    dataset: str, data_root, params: PrepareParams, *, skip_checks: Collection[str] = ()
+) -> list[Recording]:
+    """Load the raw recordings of ``dataset`` from ``data_root`` with the right loader.
+
+    ``skip_checks`` names loader checks to switch off (:data:`gaitcnn.io.PLAUSIBILITY_CHECKS`).
+    """
     if dataset == "ouisir":
         from gaitcnn.io import load_ouisir
 
-        return load_ouisir(data_root, subset=params.subset, sensor=params.sensor)
+        return load_ouisir(
+            data_root, subset=params.subset, sensor=params.sensor, skip_checks=skip_checks
+        )
     from gaitcnn.io import load_mcgill
 
     # Lazy: a McGill day is 15 minutes; read one file at a time so peak memory does not grow
     # with the number of subjects.
-    return load_mcgill(data_root, lazy=True)
+    return load_mcgill(data_root, lazy=True, skip_checks=skip_checks)
+
+
+def input_files(dataset: str, data_root, params: PrepareParams) -> list[Path]:
+    """The files :func:`load_dataset` reads (nothing is read), in its order."""
+    if dataset == "ouisir":
+        from gaitcnn.io import ouisir_files
+
+        return ouisir_files(data_root, subset=params.subset, sensor=params.sensor)
+    from gaitcnn.io import mcgill_files
+
+    return mcgill_files(data_root)
 
 
 def _iter_images(
     recordings: Sequence[Recording], params: PrepareParams, workers: int
-) -> Iterator[list[tuple]]:
+) -> Iterator[tuple[str, list[tuple], str]]:
+    """``(source, segments, no-image reason)`` of each recording, in order."""
     if workers <= 1:
         for rec in recordings:
-            yield images_for_recording(rec, params)
+            yield (rec.source, *_recording_images(rec, params))
         return
     # Results are yielded in input order, so the cache is identical to a one-worker run; at
     # most 2 x workers recordings are in flight, so finished images never pile up in memory
     # while the writer catches up (Executor.map would submit every recording at once).
     in_flight: deque = deque()
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers, initializer=die_with_parent, initargs=(os.getpid(),)
+    ) as pool:
         for rec in recordings:
-            in_flight.append(pool.submit(images_for_recording, rec, params))
+            in_flight.append((rec.source, pool.submit(_recording_images, rec, params)))
             if len(in_flight) >= 2 * workers:
-                yield in_flight.popleft().result()
+                source, future = in_flight.popleft()
+                yield (source, *future.result())
         while in_flight:
-            yield in_flight.popleft().result()
+            source, future = in_flight.popleft()
+            yield (source, *future.result())
 
 
 def prepare_dataset(
@@ -405,8 +469,16 @@ def prepare_dataset(
     workers: int = 1,
     overwrite: bool = False,
     progress: bool = True,
+    skip_checks: Collection[str] = (),
 ) -> Path:
     """Build (or reuse) the image cache for ``params`` from the recordings under ``data_root``.
+
+    A cache is reused only if it passes its integrity checks and was built from the same
+    input files: the cache stores a fingerprint of them (names, sizes, modification times and
+    content hashes; :func:`gaitcnn._files.fingerprint_files`). When files were added, removed
+    or changed since, or the cache is damaged or from an older format, it is rebuilt, with a
+    warning that says why (the cache is gaitcnn's own derived data, so rebuilding loses nothing).
+    A lock (``<cache>.lock``) makes a concurrent call for the same cache wait and reuse it.
 
     Parameters
     ----------
@@ -419,19 +491,26 @@ def prepare_dataset(
     source : str, optional
         Provenance text stored in the cache (default: the data root).
     workers : int, default=1
-        Worker processes; the cache is identical whatever the number.
+        Worker processes; the cache is identical whatever the number. Workers end when this
+        process dies, even by SIGKILL.
     overwrite : bool, default=False
         Rebuild even if a valid cache exists.
     progress : bool, default=True
         Show a progress bar on stderr.
+    skip_checks : collection of str, optional
+        Plausibility checks of the loaders to switch off (:data:`gaitcnn.io.PLAUSIBILITY_CHECKS`).
 
     Returns
     -------
     Path
         The cache file.
-    """
-    from tqdm.auto import tqdm
 
+    Raises
+    ------
+    GaitDataError
+        If the data root holds no readable recordings, a malformed file, or no recording gives
+        an image (the message counts the recordings by reason); nothing is written then.
+    """
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     if data_root is None:
         data_root = os.environ.get(DATA_DIR_ENV)
@@ -441,15 +520,52 @@ def prepare_dataset(
     # (e.g. simulated sets of 20 and 744 subjects) must never share a cache file.
     key = {**params.to_dict(), "data_root": str(Path(data_root).resolve())}
     path = cache_path(cache_dir, params.dataset, key)
-    if path.exists() and not overwrite:
-        read_image_set(path, expected_params=params.to_dict(), load_images=False)
-        logger.info("reusing cache %s", path)
-        return path
-    recordings = load_dataset(params.dataset, data_root, params)
-    source = source or str(Path(data_root).resolve())
+    fingerprint = fingerprint_files(data_root, input_files(params.dataset, data_root, params))
+    with file_lock(path, what=f"building the image cache {path}"):
+        if path.exists() and not overwrite:
+            problem = _reuse_problem(path, params, fingerprint)
+            if not problem:
+                logger.info("reusing cache %s", path)
+                return path
+            logger.warning("rebuilding the image cache %s: %s", path, problem)
+        source = source or str(Path(data_root).resolve())
+        recordings = load_dataset(params.dataset, data_root, params, skip_checks=skip_checks)
+        return _build_cache(
+            path,
+            recordings,
+            params,
+            fingerprint,
+            source=source,
+            data_root=data_root,
+            workers=workers,
+            progress=progress,
+        )
+
+
+def _reuse_problem(path: Path, params: PrepareParams, fingerprint: list) -> str:
+    """Why the existing cache at ``path`` must be rebuilt (``""``: it can be reused)."""
+    try:
+        stored = read_image_set(path, expected_params=params.to_dict(), load_images=False)
+    except GaitDataError as exc:
+        return f"it cannot be used ({exc.problem})"
+    inputs = stored.attrs.get("inputs_json")
+    if inputs is None:
+        return "it records no fingerprint of its input files"
+    changes = fingerprint_changes(json.loads(inputs), fingerprint)
+    return f"its input files changed since it was built: {changes}" if changes else ""
+
+
+def _build_cache(
+    path, recordings, params, fingerprint, *, source, data_root, workers, progress
+) -> Path:
+    """Write the cache of ``recordings``; refuse (writing nothing) if no image results."""
+    from tqdm.auto import tqdm
+
     n_images = n_skipped = 0
+    reasons: Counter = Counter()
+    examples: dict[str, str] = {}
     with CacheWriter(
-        path, params.image_shape, params=params.to_dict(), source=source, overwrite=overwrite
+        path, params.image_shape, params=params.to_dict(), source=source, overwrite=True
     ) as writer:
         bar = tqdm(
             total=len(recordings),
@@ -457,14 +573,31 @@ def prepare_dataset(
             unit="rec",
             disable=not progress,
         )
-        for segments in _iter_images(recordings, params, workers):
+        for rec_source, segments, reason in _iter_images(recordings, params, workers):
             for info, images, starts in segments:
                 writer.add_recording(info, images, starts)
                 n_images += len(images)
                 n_skipped += info["n_skipped"]
+            if reason:
+                reasons[reason] += 1
+                examples.setdefault(reason, rec_source)
             bar.update(1)
             bar.set_postfix(images=n_images, skipped=n_skipped)
         bar.close()
-        writer.commit(n_skipped=n_skipped, n_recordings=len(recordings))
+        if n_images == 0:
+            counts = ", ".join(f"{n} {why} (e.g. {examples[why]})" for why, n in reasons.items())
+            raise GaitDataError(
+                f"no recording gave an image ({len(recordings)} recordings: {counts}); no cache "
+                "was written",
+                path=data_root,
+            )
+        writer.commit(n_skipped=n_skipped, n_recordings=len(recordings), inputs_json=fingerprint)
+    if reasons:
+        logger.warning(
+            "%d of %d recordings gave no image: %s",
+            sum(reasons.values()),
+            len(recordings),
+            ", ".join(f"{n} {why}" for why, n in reasons.items()),
+        )
     logger.info("wrote %d images (%d starts skipped) to %s", n_images, n_skipped, path)
     return path

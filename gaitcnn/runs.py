@@ -269,13 +269,29 @@ def _identification(proba, y, groups, n_classes: int) -> dict:
     }
 
 
+def _run_metadata(run_dir: Path) -> dict:
+    """The ``metadata`` of a :func:`train_run` folder's config.json, checked."""
+    from gaitcnn._files import read_json_file
+    from gaitcnn.errors import GaitDataError
+
+    config_path = run_dir / "config.json"
+    config = read_json_file(config_path, what="run configuration")
+    meta = config.get("metadata") if isinstance(config, dict) else None
+    needed = ("cache", "preprocessing", "class_names")
+    missing = [key for key in needed if not isinstance(meta, dict) or key not in meta]
+    if missing:
+        raise GaitDataError(
+            f"no metadata.{', metadata.'.join(missing)}: not a run of `gaitcnn train`",
+            path=config_path,
+        )
+    return meta
+
+
 def _evaluate_training(run_dir: Path, which: str) -> dict:
     from gaitcnn.evaluate import predict_proba
     from gaitcnn.export import load_model
 
-    meta = json.loads((run_dir / "config.json").read_text()).get("metadata") or {}
-    if "cache" not in meta or "class_names" not in meta:
-        raise ValueError(f"{run_dir / 'config.json'} records no image cache and class names")
+    meta = _run_metadata(run_dir)
     model_file = run_dir / ("final.keras" if which == "final" else "best.keras")
     if which == "auto" and not model_file.exists():
         model_file = run_dir / "final.keras"

@@ -42,6 +42,7 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from gaitcnn import __version__
+from gaitcnn._atomic import staged_dir
 from gaitcnn.constants import OUISIR_RATE_HZ, STANDARD_GRAVITY
 from gaitcnn.io._formats import (
     mcgill_filename,
@@ -79,6 +80,11 @@ TRUTH_FILENAME = "simulation_truth.json"
 
 #: Name of the provenance file saying the data are simulated.
 INFO_FILENAME = "simulation.json"
+
+#: Empty file marking a finished simulation. A data set is written under a temporary name
+#: (``<out_dir>.partial-<pid>``) and renamed into place when complete, so a folder with this
+#: name and marker is always a whole data set.
+COMPLETE_MARKER = ".complete"
 
 #: Number of acceleration harmonics synthesised (1..10 template, 11..24 random impacts).
 N_ACC_HARMONICS = 24
@@ -994,6 +1000,21 @@ class SimulationResult:
     truth: dict
 
 
+def _progress(items, progress: bool | None, desc: str):
+    """``items`` wrapped in a tqdm bar on stderr (``None``: only when stderr is a terminal)."""
+    from tqdm.auto import tqdm
+
+    return tqdm(
+        items, desc=desc, unit="subject", disable=None if progress is None else not progress
+    )
+
+
+def _moved(result: SimulationResult, staging: Path, root: Path) -> SimulationResult:
+    """``result`` with its paths moved from the staging folder to ``root``."""
+    files = tuple(root / path.relative_to(staging) for path in result.files)
+    return SimulationResult(root, files, result.truth)
+
+
 def _write_info(root: Path, dataset: str, seed: int, params: dict) -> None:
     info = {
         "simulated": True,
@@ -1087,13 +1108,16 @@ def simulate_ouisir(
     subsets: tuple[str, ...] = ("automatic", "manual"),
     sensors: tuple[str, ...] = ("center",),
     variant: str = "default",
+    progress: bool | None = False,
 ) -> SimulationResult:
     """Write a simulated OU-ISIR inertial gait data set in the release's own layout and format.
 
     Parameters
     ----------
     out_dir : str or os.PathLike
-        Output root (created).
+        Output root: must not exist or be an empty folder. The data set is written to
+        ``<out_dir>.partial-<pid>`` and renamed into place when complete (with an empty
+        ``.complete`` file), so an interrupted simulation never looks like a data set.
     n_subjects : int, default=744
         Number of subjects (the paper's automatic-subset count).
     seed : int, default=0
@@ -1108,6 +1132,8 @@ def simulate_ouisir(
         Android files have all-zero gyroscope columns).
     variant : str, default="default"
         ``"default"`` (the calibrated waist preset) or ``"hard"`` (:func:`harder`).
+    progress : bool or None, default=False
+        Progress bar over the subjects on stderr; ``None`` shows it when stderr is a terminal.
 
     Returns
     -------
@@ -1121,8 +1147,30 @@ def simulate_ouisir(
     the same walk. ``IDGenderAgelist.csv`` (CRLF), ``simulation.json``, ``README.txt`` and
     ``simulation_truth.json`` are written too.
     """
-    root = Path(out_dir)
-    root.mkdir(parents=True, exist_ok=True)
+    with staged_dir(out_dir, complete_marker=COMPLETE_MARKER) as staging:
+        result = _write_ouisir(
+            staging,
+            n_subjects=n_subjects,
+            seed=seed,
+            subsets=subsets,
+            sensors=sensors,
+            variant=variant,
+            progress=progress,
+        )
+    return _moved(result, staging, Path(out_dir))
+
+
+def _write_ouisir(
+    root: Path,
+    *,
+    n_subjects: int = 744,
+    seed: int = 0,
+    subsets: tuple[str, ...] = ("automatic", "manual"),
+    sensors: tuple[str, ...] = ("center",),
+    variant: str = "default",
+    progress: bool | None = False,
+) -> SimulationResult:
+    """Write the data set of :func:`simulate_ouisir` into ``root`` (no staging)."""
     bad = [s for s in subsets if s not in ("automatic", "manual")]
     if bad:
         raise ValueError(f"unknown subsets {bad!r}; expected 'automatic' and/or 'manual'")
@@ -1135,7 +1183,7 @@ def simulate_ouisir(
     truth: dict = {}
     id_lines = ["ID,Gender(0:Female;1:Male),Age"]
     fs = OUISIR_RATE_HZ
-    for k, sid in enumerate(ids):
+    for k, sid in enumerate(_progress(ids, progress, "simulate OU-ISIR")):
         subject = draw_subject(preset, _rng(seed, _KEY_OUISIR, _KIND_SUBJECT, k))
         id_lines.append(f"{sid},{subject.sex},{subject.age}")
         meta = _rng(seed, _KEY_OUISIR, _KIND_META, k, 1)
@@ -1246,13 +1294,16 @@ def simulate_mcgill(
     seed: int = 0,
     gz: bool = False,
     variant: str = "default",
+    progress: bool | None = False,
 ) -> SimulationResult:
     """Write a simulated McGill-like data set: one file per subject and day, phone in a pocket.
 
     Parameters
     ----------
     out_dir : str or os.PathLike
-        Output root (created).
+        Output root: must not exist or be an empty folder. The data set is written to
+        ``<out_dir>.partial-<pid>`` and renamed into place when complete (with an empty
+        ``.complete`` file), so an interrupted simulation never looks like a data set.
     n_subjects : int, default=20
         Number of subjects.
     n_days : int, default=2
@@ -1265,6 +1316,8 @@ def simulate_mcgill(
         Gzip the files (``.csv.gz``).
     variant : str, default="default"
         ``"default"`` (the calibrated pocket preset) or ``"hard"`` (:func:`harder`).
+    progress : bool or None, default=False
+        Progress bar over the subjects on stderr; ``None`` shows it when stderr is a terminal.
 
     Returns
     -------
@@ -1276,12 +1329,36 @@ def simulate_mcgill(
     millisecond Android timestamps (irregular, mean ~35 ms, sd ~5 ms, rare duplicates and gaps
     > 0.5 s), acceleration in m/s^2 and angular velocity in rad/s.
     """
+    with staged_dir(out_dir, complete_marker=COMPLETE_MARKER) as staging:
+        result = _write_mcgill(
+            staging,
+            n_subjects=n_subjects,
+            n_days=n_days,
+            duration_s=duration_s,
+            seed=seed,
+            gz=gz,
+            variant=variant,
+            progress=progress,
+        )
+    return _moved(result, staging, Path(out_dir))
+
+
+def _write_mcgill(
+    root: Path,
+    *,
+    n_subjects: int = 20,
+    n_days: int = 2,
+    duration_s: float = 900.0,
+    seed: int = 0,
+    gz: bool = False,
+    variant: str = "default",
+    progress: bool | None = False,
+) -> SimulationResult:
+    """Write the data set of :func:`simulate_mcgill` into ``root`` (no staging)."""
     preset = _variant_preset("pocket", variant)
-    root = Path(out_dir)
-    root.mkdir(parents=True, exist_ok=True)
     files: list[Path] = []
     truth: dict = {}
-    for k in range(n_subjects):
+    for k in _progress(range(n_subjects), progress, "simulate McGill"):
         sid = k + 1
         subject = draw_subject(preset, _rng(seed, _KEY_MCGILL, _KIND_SUBJECT, k))
         for day in range(1, n_days + 1):

@@ -14,6 +14,7 @@ from gaitcnn.cache import (
     ImageSet,
     cache_path,
     params_hash,
+    read_image_rows,
     read_image_set,
     write_image_set,
 )
@@ -151,3 +152,115 @@ def test_existing_cache_is_not_overwritten(tmp_path):
         write_image_set(path, _image_set(seed=1), source="test")
     write_image_set(path, _image_set(seed=1), source="test", overwrite=True)
     assert json.loads(h5py.File(path, "r").attrs["params_json"]) == PARAMS
+
+
+# ---------------------------------------------------------------------------------------------
+# Integrity (issue 16 items 2 and 9): a corrupted cache is an error naming the file and the check
+# ---------------------------------------------------------------------------------------------
+
+
+def _chunk_offset(path, name: str) -> int:
+    """File offset of the first chunk of dataset ``name``."""
+    with h5py.File(path, "r") as fh:
+        return fh[name].id.get_chunk_info(0).byte_offset
+
+
+def _flip(path, offset: int) -> None:
+    data = bytearray(path.read_bytes())
+    data[offset] ^= 0x10
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("name", ["subject_ids", "recording_index", "starts", "images"])
+def test_flipped_byte_in_a_dataset_is_an_error(tmp_path, name):
+    path = write_image_set(tmp_path / "c.h5", _image_set(), source="test")
+    _flip(path, _chunk_offset(path, name) + 3)
+    with pytest.raises(GaitDataError, match=rf"dataset '{name}'.*Fletcher-32") as info:
+        read_image_set(path)
+    assert str(path) in str(info.value)
+
+
+def test_flipped_image_byte_is_caught_by_partial_reads_too(tmp_path):
+    path = write_image_set(tmp_path / "c.h5", _image_set(), source="test")
+    _flip(path, _chunk_offset(path, "images") + 5)
+    read_image_set(path, load_images=False)  # metadata only: still readable
+    with pytest.raises(GaitDataError, match="Fletcher-32"):
+        read_image_rows(path, [6, 7])
+
+
+def test_damaged_attributes_are_an_error(tmp_path):
+    path = write_image_set(tmp_path / "c.h5", _image_set(), source="test")
+    with h5py.File(path, "a") as fh:  # e.g. a damaged recordings_json (no longer JSON)
+        fh.attrs["recordings_json"] = fh.attrs["recordings_json"].replace(":", ";", 1)
+    with pytest.raises(GaitDataError, match="SHA-256") as info:
+        read_image_set(path)
+    assert str(path) in str(info.value)
+
+
+def _rewrite(path, name, values):
+    """Change a dataset and re-seal the attributes, as a buggy writer (not damage) would."""
+    from gaitcnn.cache import _attrs_digest
+
+    with h5py.File(path, "a") as fh:
+        fh[name][...] = values
+        fh.attrs["attrs_sha256"] = _attrs_digest(fh.attrs)
+
+
+def test_subject_ids_must_match_the_recording_table(tmp_path):
+    path = write_image_set(tmp_path / "c.h5", _image_set(), source="test")
+    ids = read_image_set(path).subject_ids.copy()
+    ids[4] = 999  # a phantom subject
+    _rewrite(path, "subject_ids", ids)
+    with pytest.raises(GaitDataError, match=r"subject_ids\[4\] = 999 but its recording"):
+        read_image_set(path)
+
+
+def test_recording_index_must_match_the_table(tmp_path):
+    path = write_image_set(tmp_path / "c.h5", _image_set(), source="test")
+    _rewrite(path, "recording_index", np.full(8, 2, np.int32))
+    with pytest.raises(GaitDataError, match="recording_index does not match"):
+        read_image_set(path)
+
+
+def test_ae_gdi_pixels_must_lie_in_the_unit_interval(tmp_path):
+    image_set = _image_set()
+    params = {**PARAMS, "representation": "ae_gdi"}
+    bad = ImageSet(**{**image_set.__dict__, "params": params})
+    path = write_image_set(tmp_path / "c.h5", bad, source="test")
+    assert len(read_image_set(path)) == 8
+    images = read_image_set(path).images.copy()
+    images[6, 1, 2, 0] = 7.5
+    _rewrite(path, "images", images)
+    with pytest.raises(GaitDataError, match=r"image 6 holds an AE-GDI pixel outside \[0, 1\]"):
+        read_image_set(path)
+    with pytest.raises(GaitDataError, match="image 6"):
+        read_image_rows(path, [7, 6])
+    assert read_image_rows(path, [0, 1]).shape == (2, 4, 6, 2)
+
+
+def test_non_finite_pixels_are_refused_whatever_the_representation(tmp_path):
+    path = write_image_set(tmp_path / "c.h5", _image_set(), source="test")
+    images = read_image_set(path).images.copy()
+    images[0, 0, 0, 1] = np.nan
+    _rewrite(path, "images", images)
+    with pytest.raises(GaitDataError, match="non-finite"):
+        read_image_set(path)
+
+
+def test_read_image_rows_keeps_order_and_repeats(tmp_path):
+    original = _image_set(n_per=(3000, 0, 2000))
+    path = write_image_set(tmp_path / "c.h5", original, source="test")
+    index = np.array([4999, 0, 7, 7, 2500, 10])
+    np.testing.assert_array_equal(read_image_rows(path, index), original.images[index])
+    sparse = np.arange(0, 5000, 97)  # one read per run when the rows are sparse
+    np.testing.assert_array_equal(read_image_rows(path, sparse), original.images[sparse])
+    assert read_image_rows(path, []).shape == (0, 4, 6, 2)
+    with pytest.raises(ValueError, match=r"indices must lie in \[0, 5000\)"):
+        read_image_rows(path, [5000])
+
+
+def test_special_files_are_refused(tmp_path):
+    fifo = tmp_path / "c.h5"
+    os.mkfifo(fifo)
+    with pytest.raises(GaitDataError, match="FIFO"):
+        read_image_set(fifo)

@@ -1,5 +1,7 @@
 """Tests for the command line (click CliRunner, tiny simulated data)."""
 
+import os
+
 import pytest
 from click.testing import CliRunner
 
@@ -194,3 +196,72 @@ def test_train_evaluate_export(runner, tmp_path, monkeypatch):
     assert (
         meta["class_names"] and (out / "model.keras").exists() and (out / "model.tflite").exists()
     )
+
+
+QUIET_FIT = """
+from gaitcnn.cli import quiet_tensorflow
+
+quiet_tensorflow()  # what `gaitcnn` does before any command imports TensorFlow
+import keras
+import numpy as np
+import tensorflow as tf
+
+tf.config.experimental.enable_op_determinism()  # TrainConfig.deterministic
+keras.utils.set_random_seed(0)
+model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
+model.compile("adam", "sparse_categorical_crossentropy")
+x, y = np.zeros((41, 4), "float32"), np.zeros(41, "int64")  # a partial last batch
+model.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False)
+print("fitted")
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "level"), [([], "3"), (["--debug"], "2"), (["-v"], "1"), (["-vv"], "0")]
+)
+def test_tensorflow_cpp_log_level_follows_the_verbosity(runner, monkeypatch, args, level):
+    """Quiet by default: level 3 also hides TF's C++ ERROR lines such as the per-epoch
+    `E0000 ... use_unbounded_threadpool` (the slow test below runs a real fit)."""
+    monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
+    assert runner.invoke(main, [*args, "simulate", "--help"]).exit_code == 0
+    assert os.environ["TF_CPP_MIN_LOG_LEVEL"] == level
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "1")  # a value the user chose wins
+    runner.invoke(main, [*args, "simulate", "--help"])
+    assert os.environ["TF_CPP_MIN_LOG_LEVEL"] == "1"
+
+
+@pytest.mark.tf
+@pytest.mark.slow
+def test_quiet_logging_hides_the_per_epoch_tensorflow_error_line():
+    """Issue 16, also noticed: `E0000 ... use_unbounded_threadpool` printed every epoch."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    done = subprocess.run([sys.executable, "-c", QUIET_FIT], env=env, capture_output=True,
+                          text=True, timeout=300)  # fmt: skip
+    assert "fitted" in done.stdout, done.stderr[-2000:]
+    assert "use_unbounded_threadpool" not in done.stderr
+
+
+def test_skip_check_switches_a_plausibility_check_off(runner, tmp_path):
+    """Issue 16 item 6: a documented CLI switch for the loaders' plausibility checks."""
+    import numpy as np
+
+    from gaitcnn.io import read_mcgill_file
+    from gaitcnn.io._formats import write_mcgill_file
+    from gaitcnn.simulate import simulate_mcgill
+
+    root = simulate_mcgill(tmp_path / "m", n_subjects=2, duration_s=60.0).root
+    t_s, acc, gyr = read_mcgill_file(root / "subject01_day1.csv")
+    flat = np.random.default_rng(0).normal(0.0, 5.5, size=acc.shape)  # no gravity at all
+    write_mcgill_file(root / "subject01_day1.csv", np.round(t_s * 1000), flat, gyr)
+    args = ["prepare", "--dataset", "mcgill", "--data-root", str(root), "--cache-dir",
+            str(tmp_path / "c")]  # fmt: skip
+    refused = runner.invoke(main, args)
+    assert refused.exit_code == 2 and "subject01_day1.csv" in refused.output
+    assert "--skip-check gravity" in refused.output
+    accepted = runner.invoke(main, [*args, "--skip-check", "gravity"])
+    assert accepted.exit_code == 0, accepted.output
+    unknown = runner.invoke(main, [*args, "--skip-check", "gravitation"])
+    assert unknown.exit_code == 2 and "'gravitation' is not one of" in unknown.output

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -233,3 +234,125 @@ def test_stale_partial_of_a_dead_writer_is_removed(tmp_path):
     writer.commit()
     assert not stale.exists() and live.exists()
     assert read_image_set(tmp_path / "c.h5").params == {}
+
+
+# ---------------------------------------------------------------------------------------------
+# Chaos (issue 16, "done when"): kill simulate, prepare --workers 2 and train at seeded random
+# points; every rerun ends with the uninterrupted result, and nothing is left behind.
+# ---------------------------------------------------------------------------------------------
+
+#: Hidden temporary files of the atomic writers, partial files/folders, lock files.
+_LEFTOVER = re.compile(r"(^\..+\.\d+-[0-9a-f]{8}\.[A-Za-z0-9]+$)|(\.partial-\d+$)|(\.lock$)")
+
+
+def _session_processes(sid: int) -> list[int]:
+    """Live (non-zombie) processes of session ``sid`` (the killed command and its workers)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid and fields[0] != "Z":  # fields: state, ppid, pgrp, session
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _kill_session_leader(cmd, delay_s: float) -> tuple[int | None, list[int]]:
+    """SIGKILL the command (only its main process) after ``delay_s``; return its exit code and
+    the processes of its session still alive 10 s later (its orphaned workers, if any)."""
+    proc = subprocess.Popen(
+        cmd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    try:
+        code = proc.wait(timeout=delay_s)
+    except subprocess.TimeoutExpired:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        code = None
+    deadline = time.monotonic() + 10
+    while _session_processes(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    strays = _session_processes(proc.pid)
+    for pid in strays:  # never leak them into the test session
+        os.kill(pid, signal.SIGKILL)
+    return code, strays
+
+
+def _leftovers(*folders: Path) -> list[str]:
+    return sorted(
+        str(path) for folder in folders if folder.exists()
+        for path in [folder, *folder.rglob("*")] if _LEFTOVER.search(path.name)
+    )  # fmt: skip
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
+
+
+def _gaitcnn(*args) -> list[str]:
+    return [sys.executable, "-m", "gaitcnn.cli", *args]
+
+
+def _chaos_round(stage: str, k: int, delay_frac: float, work: Path, ref: dict) -> str:
+    """Kill one ``stage`` command, rerun it, check the result; return a one-line log."""
+    out = work / f"{stage}{k}"
+    if stage == "simulate":
+        cmd = _gaitcnn("simulate", "--dataset", "mcgill", "--subjects", "4", "--duration-s",
+                       "120", "--out", str(out / "sim"))  # fmt: skip
+    elif stage == "prepare":
+        cmd = _gaitcnn("prepare", "--dataset", "mcgill", "--data-root", str(ref["sim"]),
+                       "--workers", "2", "--cache-dir", str(out))  # fmt: skip
+    else:
+        cmd = [sys.executable, str(ref["driver"]), str(ref["cache"]), str(out), "3"]
+    code, strays = _kill_session_leader(cmd, delay_frac * ref["duration"][stage])
+    assert not strays, f"{stage}: processes {strays} outlived the killed command"
+    if not (stage == "simulate" and (out / "sim").exists()):  # a complete --out is kept as is
+        _run(cmd)
+    if stage == "simulate":
+        assert _tree(out / "sim") == _tree(ref["sim"]), "rerun simulation differs"
+    elif stage == "prepare":
+        (path,) = _caches(out)
+        _assert_same_cache(path, ref["images"])
+    else:
+        got = _final_weights(out)
+        for a, b in zip(got, ref["weights"], strict=True):
+            np.testing.assert_array_equal(a, b)
+    leftovers = _leftovers(out)
+    assert not leftovers, f"{stage}: left behind {leftovers}"
+    return f"{stage} kill {k}: after {delay_frac:.2f} x its duration (exit {code}) -> identical"
+
+
+@pytest.mark.slow
+@pytest.mark.tf
+def test_chaos_kills_of_simulate_prepare_and_train(tmp_path):
+    ref: dict = {"duration": {}}
+    started = time.perf_counter()
+    _run(_gaitcnn("simulate", "--dataset", "mcgill", "--subjects", "4", "--duration-s", "120",
+                  "--out", str(tmp_path / "ref" / "sim")))  # fmt: skip
+    ref["duration"]["simulate"] = time.perf_counter() - started
+    ref["sim"] = tmp_path / "ref" / "sim"
+    prepare = ["prepare", "--dataset", "mcgill", "--data-root", str(ref["sim"]),
+               "--workers", "2", "--cache-dir", str(tmp_path / "ref" / "c")]  # fmt: skip
+    ref["duration"]["prepare"] = _run(_gaitcnn(*prepare))
+    (ref["cache"],) = _caches(tmp_path / "ref" / "c")
+    ref["images"] = read_image_set(ref["cache"])
+    ref["driver"] = tmp_path / "driver.py"
+    ref["driver"].write_text(TRAIN_DRIVER)
+    ref["duration"]["train"] = _run(
+        [sys.executable, str(ref["driver"]), str(ref["cache"]), str(tmp_path / "ref" / "run"), "3"]
+    )
+    ref["weights"] = _final_weights(tmp_path / "ref" / "run")
+    rng = np.random.default_rng(16)
+    stages = ["simulate", "prepare", "train"] * 4
+    # Kill points as fractions of each command's uninterrupted wall time (a train run spends
+    # its first ~third importing TensorFlow, so its kills start later).
+    window = {"simulate": (0.05, 1.05), "prepare": (0.05, 1.05), "train": (0.3, 1.0)}
+    log = [
+        _chaos_round(stage, k, float(rng.uniform(*window[stage])), tmp_path / "chaos", ref)
+        for k, stage in enumerate(stages)
+    ]
+    print("\n".join(log))
+    assert len(log) == len(stages)

@@ -90,6 +90,21 @@ class TestExportRoundTrip:
         assert json.loads(paths["metadata"].read_text())["tflite_quantized"] is True
 
 
+class TestInputShapeChecks:
+    """Issue 16 item 7: every loaded model checks inputs against its declared shape."""
+
+    @pytest.mark.parametrize("which", ["tflite", "savedmodel"])
+    def test_transposed_input_is_refused(self, images, all_formats, which):
+        _, paths = all_formats
+        predict = (load_tflite if which == "tflite" else load_saved_model)(paths[which])
+        transposed = np.ascontiguousarray(images.transpose(0, 2, 1, 3))  # (5, 64, 32, 2)
+        with pytest.raises(ValueError, match=r"\(batch, 32, 64, 2\).*Received: images.shape"):
+            predict(transposed)
+        with pytest.raises(ValueError, match="Received"):
+            predict(images[0])  # no batch dimension
+        assert predict(images[:1]).shape == (1, N_CLASSES)  # any batch size still works
+
+
 class TestMetadata:
     def test_contents(self, model, all_formats):
         _, paths = all_formats
@@ -135,6 +150,35 @@ class TestSafety:
         keras.Model(inputs, outputs).save(path)
         with pytest.raises(ValueError, match="refusing to load"):
             load_model(path)
+
+    def test_pickle_as_config_json_names_the_file(self, model, tmp_path):
+        """Issue 16 item 9: a pickle where config.json belongs says so, naming the file."""
+        import pickle
+        import zipfile
+
+        path = tmp_path / "model.keras"
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("config.json", pickle.dumps({"class_name": "Functional"}))
+            archive.writestr("metadata.json", "{}")
+        with pytest.raises(ValueError, match=r"config\.json in the archive is not JSON") as info:
+            load_model(path)
+        assert str(path) in str(info.value)
+
+    @pytest.mark.parametrize("damage", ["truncate", "flip"])
+    def test_corrupted_archive_names_the_file(self, all_formats, tmp_path, damage):
+        """Issue 16 item 8: a damaged .keras is a one-line error naming it, not BadZipFile."""
+        data = bytearray(all_formats[1]["keras"].read_bytes())
+        if damage == "truncate":
+            data = data[: len(data) // 2]
+        else:  # a byte in the middle of the weights member: only its CRC-32 can tell
+            data[len(data) // 2] ^= 0xFF
+        path = tmp_path / "model.keras"
+        path.write_bytes(bytes(data))
+        from gaitcnn.errors import GaitDataError
+
+        with pytest.raises(GaitDataError) as info:
+            load_model(path)
+        assert str(path) in str(info.value) and "\n" not in str(info.value)
 
     def test_not_a_keras_file(self, tmp_path):
         path = tmp_path / "model.h5"

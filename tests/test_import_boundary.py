@@ -16,6 +16,10 @@ NUMPY_ONLY = [
     "gaitcnn.simulate",
     "gaitcnn.plots",
     "gaitcnn.cli",
+    "gaitcnn._atomic",
+    "gaitcnn._files",
+    "gaitcnn._locking",
+    "gaitcnn._processes",
     "gaitcnn.peers.minirocket",  # aeon/numba/sklearn are imported lazily too (tests/test_peers.py)
 ]
 

@@ -269,6 +269,34 @@ class TestTrainBehaviour:
         assert max_abs_difference(final_straight, weights_of(out / "final.keras")) == 0.0
         assert json.loads((out / "config.json").read_text())["train"]["epochs"] == 2
 
+    def test_resume_removes_temp_files_of_an_interrupted_save(
+        self, data, straight_run, short_run, tmp_path
+    ):
+        """Issue 16 item 15: a save killed mid-way leaves an empty temp file; resume cleans it."""
+        out = tmp_path / "run"
+        shutil.copytree(short_run, out)
+        kill_mid_save = textwrap.dedent(
+            """
+            import os, signal, sys
+            from gaitcnn._atomic import atomic_path
+            writer = atomic_path(sys.argv[1], suffix=".keras")
+            writer.__enter__()  # the temporary file exists ...
+            os.kill(os.getpid(), signal.SIGKILL)  # ... and the process dies before the rename
+            """
+        )
+        for target in (out / "best.keras", out / "checkpoints" / "last.keras"):
+            subprocess.run([sys.executable, "-c", kill_mid_save, str(target)], check=False)
+        stale = sorted(p.name for p in out.rglob(".*.keras"))
+        assert len(stale) == 2 and all(
+            p.startswith((".best.keras.", ".last.keras.")) for p in stale
+        )
+        live = out / f".best.keras.{os.getppid()}-0123abcd.keras"  # a live writer's: kept
+        live.write_bytes(b"")
+        train(build_tiny_model, *data, tiny_config(), out_dir=out, resume=True)
+        assert sorted(p.name for p in out.rglob(".*.keras")) == [live.name]
+        final_straight = weights_of(straight_run.paths["final"])
+        assert max_abs_difference(final_straight, weights_of(out / "final.keras")) == 0.0
+
     def test_resume_in_a_new_process(self, straight_run, short_run, tmp_path):
         """The claim that matters: a *restarted process* continues bit-identically."""
         out = tmp_path / "run"

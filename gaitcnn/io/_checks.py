@@ -10,13 +10,30 @@ computes on wrong numbers.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import re
+from collections.abc import Collection, Sequence
+from pathlib import Path
 
 import numpy as np
 
+from gaitcnn._atomic import INCOMPLETE_MARKER
 from gaitcnn.errors import GaitDataError
 
 logger = logging.getLogger("gaitcnn.io")
+
+#: Plausibility checks a caller may switch off (loaders' ``skip_checks=``, ``gaitcnn prepare
+#: --skip-check NAME``): ``"range"`` (values beyond any body-worn sensor), ``"gravity"`` (the
+#: accelerometer must show gravity; also detects swapped columns) and ``"unit_change"`` (the
+#: level of |a| must not jump inside a file). Format checks (fields, numbers, headers) and the
+#: dead-sensor check cannot be switched off.
+PLAUSIBILITY_CHECKS = ("range", "gravity", "unit_change")
+
+# Plain ASCII decimal notation: optional sign, digits with an optional point, optional
+# exponent; ASCII blanks around it. Python's float() also takes "1_0", non-ASCII digits and
+# Unicode spaces (NBSP), which no data file should hold: a sign of a wrong or damaged file.
+_PLAIN_NUMBER = re.compile(r"[ \t]*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[ \t]*")
+# Characters the data lines of a numeric file may hold (numbers, blanks, separators).
+_NON_NUMERIC_CHARACTER = re.compile(r"[^0-9eE+\-. \t,;\n]")
 
 # Raw limits, before unit conversion, valid whatever the unit: 1000 g or 1000 m/s^2 (~100 g)
 # both lie far beyond any gait IMU's range (+-16 g), and 6000 covers a +-4000 deg/s gyroscope.
@@ -28,11 +45,16 @@ MAX_ABS_GYR_RAW = 6000.0
 #: Largest accepted |angular velocity| component after conversion (rad/s).
 MAX_ABS_GYR_RAD_S = 100.0
 
-# Gravity dominates the mean of a body-worn accelerometer: |mean(a)| / median(|a|) is >= 0.76
-# on every simulated waist and pocket walk and ~1 on real ones, while a gyroscope's ratio is
-# <= 0.11 (no net rotation over a walk). 0.3 leaves a wide margin for phones that turn a lot.
-#: Lowest ``|mean(a)| / median(|a|)`` accepted for an accelerometer (gravity must show).
+# Gravity dominates the mean of a body-worn accelerometer over any stretch in which the sensor
+# keeps its orientation: |mean(a)| / median(|a|) over 5-s blocks has a median >= 0.79 on every
+# simulated waist and pocket walk and ~1 on real ones, while a gyroscope's is <= 0.21 (little
+# net rotation over a few strides). Blocks, not the whole file: a phone taken out of the pocket
+# and put back points gravity another way in each stretch, and the whole-file mean cancels.
+# 0.3 leaves a wide margin for phones that turn a lot.
+#: Lowest median over blocks of ``|mean(a)| / median(|a|)`` accepted for an accelerometer.
 MIN_GRAVITY_RATIO = 0.3
+#: Length of the blocks of the gravity check: a few seconds of steady sensor orientation.
+GRAVITY_BLOCK_S = 5.0
 
 # Walking turns the body at ~0.3-2.5 rad/s (median |w|); in deg/s that is ~20-150. A median
 # above 10 rad/s (570 deg/s, sustained) is not walking in rad/s, so the file is in deg/s.
@@ -54,6 +76,64 @@ def _ratio(values: np.ndarray) -> float:
     return float(np.linalg.norm(values.mean(axis=0))) / median if median > 0 else 0.0
 
 
+def _blocks(n: int, block: int) -> list[tuple[int, int]]:
+    """``[start, stop)`` of ``block``-sample blocks; a last partial block joins the previous."""
+    block = max(int(block), 1)
+    starts = list(range(0, max(n - block, 0) + 1, block)) or [0]
+    return list(zip(starts, [*starts[1:], n], strict=True))
+
+
+def gravity_ratio(values: np.ndarray, block_samples: int) -> float:
+    """Median over blocks of ``|mean(v)| / median(|v|)``: ~1 for an accelerometer, ~0 otherwise.
+
+    Examples
+    --------
+    >>> up, down = np.tile([0.0, 0.0, 9.8], (100, 1)), np.tile([0.0, 0.0, -9.8], (100, 1))
+    >>> round(gravity_ratio(np.vstack([up, down]), 50), 2)  # the whole-file mean would be 0
+    1.0
+    """
+    return float(np.median([_ratio(values[a:b]) for a, b in _blocks(len(values), block_samples)]))
+
+
+def validate_skip_checks(skip_checks: Collection[str]) -> frozenset[str]:
+    """Return ``skip_checks`` as a frozenset, refusing names not in :data:`PLAUSIBILITY_CHECKS`."""
+    if isinstance(skip_checks, str):
+        skip_checks = (skip_checks,)
+    unknown = sorted(set(skip_checks) - set(PLAUSIBILITY_CHECKS))
+    if unknown:
+        raise ValueError(
+            f"skip_checks must name checks among {PLAUSIBILITY_CHECKS}, received: {unknown}"
+        )
+    return frozenset(skip_checks)
+
+
+def refuse_incomplete(root: Path) -> None:
+    """Refuse a data root that an interrupted writer (``gaitcnn simulate``) left half-filled."""
+    if root.is_dir() and (root / INCOMPLETE_MARKER).exists():
+        raise GaitDataError(
+            f"an incomplete data set (marker {INCOMPLETE_MARKER}: its writer was interrupted); "
+            "delete the folder and simulate (or copy) it again",
+            path=root,
+        )
+
+
+def warn_skipped(folder, names: Sequence[str], why: str, *, n_examples: int = 3) -> None:
+    """One warning for all files skipped for the same reason: their count and a few names."""
+    if not names:
+        return
+    shown = ", ".join(names[:n_examples]) + (", ..." if len(names) > n_examples else "")
+    logger.warning("%s: skipped %d files %s, e.g. %s", folder, len(names), why, shown)
+
+
+def is_plain_numeric_text(text: str) -> bool:
+    """Whether ``text`` holds only ASCII digits, signs, points, exponents, blanks and separators.
+
+    The loaders' fast path parses a whole file at once only when this holds; otherwise the file
+    is scanned line by line with :func:`check_numeric_fields`, which names the first bad field.
+    """
+    return _NON_NUMERIC_CHARACTER.search(text) is None
+
+
 def check_range(
     values: np.ndarray,
     limit: float,
@@ -63,8 +143,14 @@ def check_range(
     path,
     line_numbers: Sequence[int],
     unit: str = "",
+    skip_checks: Collection[str] = (),
 ) -> None:
-    """Raise naming the first line whose ``|value|`` exceeds ``limit`` (a corrupted number)."""
+    """Raise naming the first line whose ``|value|`` exceeds ``limit`` (a corrupted number).
+
+    Switched off by ``"range"`` in ``skip_checks``.
+    """
+    if "range" in skip_checks:
+        return
     bad = np.abs(values) > limit
     if not bad.any():
         return
@@ -85,6 +171,8 @@ def check_accelerometer(
     gyr_columns: Sequence[str] | None,
     path,
     line_numbers: Sequence[int],
+    rate_hz: float,
+    skip_checks: Collection[str] = (),
 ) -> None:
     """Refuse an accelerometer that is all zero or shows no gravity (e.g. columns swapped).
 
@@ -100,12 +188,17 @@ def check_accelerometer(
         The file, for the message.
     line_numbers : sequence of int
         File line of each row.
+    rate_hz : float
+        Sampling rate, to cut :data:`GRAVITY_BLOCK_S` blocks.
+    skip_checks : collection of str, optional
+        ``"unit_change"`` and/or ``"gravity"`` switch those checks off.
 
     Raises
     ------
     GaitDataError
         If ``acc`` is all zero, its level changes inside the file (:func:`check_unit_blocks`),
-        or ``|mean(acc)| / median(|acc|) < MIN_GRAVITY_RATIO``.
+        or :func:`gravity_ratio` over blocks of :data:`GRAVITY_BLOCK_S` is below
+        :data:`MIN_GRAVITY_RATIO`.
     """
     first = int(line_numbers[0])
     if not acc.any():
@@ -114,10 +207,13 @@ def check_accelerometer(
             path=path,
             line=first,
         )
-    check_unit_blocks(acc, path=path, line_numbers=line_numbers)
-    if _ratio(acc) >= MIN_GRAVITY_RATIO:
+    if "unit_change" not in skip_checks:
+        check_unit_blocks(acc, path=path, line_numbers=line_numbers)
+    block = max(round(GRAVITY_BLOCK_S * rate_hz), 2)
+    ratio = gravity_ratio(acc, block)
+    if "gravity" in skip_checks or ratio >= MIN_GRAVITY_RATIO:
         return
-    if gyr is not None and gyr.any() and _ratio(gyr) >= MIN_GRAVITY_RATIO:
+    if gyr is not None and gyr.any() and gravity_ratio(gyr, block) >= MIN_GRAVITY_RATIO:
         raise GaitDataError(
             f"columns look swapped: the gravity of the accelerometer shows in columns "
             f"{','.join(gyr_columns)} (expected gyroscope) and not in {','.join(acc_columns)} "
@@ -126,8 +222,10 @@ def check_accelerometer(
             line=first,
         )
     raise GaitDataError(
-        f"accelerometer columns {','.join(acc_columns)} show no gravity "
-        f"(|mean a| / median |a| = {_ratio(acc):.2f} < {MIN_GRAVITY_RATIO}): wrong columns?",
+        f"accelerometer columns {','.join(acc_columns)} show no gravity (median over "
+        f"{GRAVITY_BLOCK_S:g}-s blocks of |mean a| / median |a| = {ratio:.2f} < "
+        f"{MIN_GRAVITY_RATIO}): wrong columns? (skip_checks='gravity' / --skip-check gravity "
+        "switches this check off)",
         path=path,
         line=first,
     )
@@ -140,10 +238,8 @@ def check_unit_blocks(acc: np.ndarray, *, path, line_numbers: Sequence[int]) -> 
     joins the one before) may differ by at most :data:`MAX_BLOCK_MEDIAN_RATIO`; unit-free, so
     it holds whatever unit the file (or the caller) declares.
     """
-    n = acc.shape[0]
     norms = np.linalg.norm(acc, axis=1)
-    starts = list(range(0, max(n - UNIT_BLOCK_SAMPLES, 0) + 1, UNIT_BLOCK_SAMPLES)) or [0]
-    stops = [*starts[1:], n]
+    starts, stops = zip(*_blocks(acc.shape[0], UNIT_BLOCK_SAMPLES), strict=True)
     medians = np.array([np.median(norms[a:b]) for a, b in zip(starts, stops, strict=True)])
     low, high = float(medians.min()), float(medians.max())
     if high <= MAX_BLOCK_MEDIAN_RATIO * low:
@@ -167,7 +263,7 @@ def check_unit_blocks(acc: np.ndarray, *, path, line_numbers: Sequence[int]) -> 
 
 
 def gyroscope_to_rad_s(
-    gyr: np.ndarray, *, path, line_numbers: Sequence[int], columns
+    gyr: np.ndarray, *, path, line_numbers: Sequence[int], columns, skip_checks=()
 ) -> np.ndarray:
     """Return ``gyr`` in rad/s, converting from deg/s with a warning when it clearly is deg/s."""
     median = float(np.median(np.linalg.norm(gyr, axis=1)))
@@ -187,6 +283,7 @@ def gyroscope_to_rad_s(
         path=path,
         line_numbers=line_numbers,
         unit=" rad/s",
+        skip_checks=skip_checks,
     )
     return gyr
 
@@ -215,19 +312,29 @@ def check_numeric_fields(fields: Sequence[str], names: Sequence[str], *, path, l
         The file, for the message.
     line : int
         1-based line number of ``fields``, for the message.
+
+    Notes
+    -----
+    Only plain ASCII decimal notation is a number here (``-1.5``, ``.5``, ``2e-3``): Python's
+    ``float`` also reads ``1_0``, non-ASCII digits and non-breaking spaces, which are refused.
     """
     for name, field in zip(names, fields, strict=True):
+        shown = field.strip()
+        shown = shown if len(shown) <= 40 else shown[:40] + "..."
         try:
             value = float(field)
         except ValueError:
-            shown = field.strip()
-            shown = shown if len(shown) <= 40 else shown[:40] + "..."
             raise GaitDataError(
                 f"column {name}: expected a number, found {shown!r}", path=path, line=line
             ) from None
         if not np.isfinite(value):
             raise GaitDataError(
-                f"column {name}: expected a finite number, found {field.strip()}",
+                f"column {name}: expected a finite number, found {shown}", path=path, line=line
+            )
+        if _PLAIN_NUMBER.fullmatch(field) is None:
+            raise GaitDataError(
+                f"column {name}: expected a plain ASCII decimal number (digits 0-9, '.', an "
+                f"optional sign and exponent), found {shown!r}",
                 path=path,
                 line=line,
             )

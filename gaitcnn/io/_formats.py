@@ -25,7 +25,10 @@ __all__ = [
 
 #: Default regular expression for McGill-like file names: subject and day numbers.
 #: Matches the simulator's ``subject07_day2.csv`` and close variants (``S7_d2.txt.gz``).
-MCGILL_FILENAME_PATTERN = r"(?i)s(?:ubject)?[_-]?(?P<subject>\d+)[_-]+d(?:ay)?[_-]?(?P<day>\d+)"
+#: ASCII digits only: ``int()`` would also read other scripts' digits.
+MCGILL_FILENAME_PATTERN = (
+    r"(?i)s(?:ubject)?[_-]?(?P<subject>[0-9]+)[_-]+d(?:ay)?[_-]?(?P<day>[0-9]+)"
+)
 
 
 def ouisir_automatic_filename(subject_id: int, seq: int) -> str:

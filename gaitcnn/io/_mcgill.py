@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import gzip
 import logging
 import os
 import re
-import zlib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 import numpy as np
 
+from gaitcnn._files import read_bounded, reading
 from gaitcnn.constants import DATA_DIR_ENV, STANDARD_GRAVITY
 from gaitcnn.errors import GaitDataError
 from gaitcnn.io._checks import (
@@ -21,7 +20,11 @@ from gaitcnn.io._checks import (
     check_numeric_fields,
     check_range,
     gyroscope_to_rad_s,
+    is_plain_numeric_text,
+    refuse_incomplete,
+    validate_skip_checks,
     warn_if_constant,
+    warn_skipped,
 )
 from gaitcnn.io._formats import MCGILL_FILENAME_PATTERN
 from gaitcnn.io._recording import LazyRecordings, Recording
@@ -29,10 +32,12 @@ from gaitcnn.io._recording import LazyRecordings, Recording
 __all__ = [
     "ACC_UNITS",
     "MCGILL_EXTENSIONS",
+    "MCGILL_MAX_FILE_BYTES",
     "TIMESTAMP_UNITS",
     "detect_acc_unit",
     "detect_timestamp_unit",
     "load_mcgill",
+    "mcgill_files",
     "read_mcgill_file",
 ]
 
@@ -40,6 +45,12 @@ logger = logging.getLogger(__name__)
 
 #: File name endings read by :func:`load_mcgill` (each also gzip-compressed, ``.gz``).
 MCGILL_EXTENSIONS = (".csv", ".txt", ".tsv")
+
+# A 15-minute day at ~30 Hz is ~2 MB of text; 128 MiB holds ~16 hours with a gyroscope. Parsing
+# needs several times the text size in memory, so a larger file is refused unless the caller
+# raises the limit (load_mcgill(max_file_bytes=...)). Applies after gzip decompression.
+#: Largest McGill-like file content read (bytes, after decompression).
+MCGILL_MAX_FILE_BYTES = 128 << 20
 
 #: Timestamp units and their length in seconds.
 TIMESTAMP_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
@@ -156,14 +167,9 @@ def detect_acc_unit(acc) -> str:
     )
 
 
-def _read_lines(path: Path) -> list[tuple[int, str]]:
+def _read_lines(path: Path, max_file_bytes: int) -> list[tuple[int, str]]:
     """Return the non-blank lines of a (possibly gzip) text file with their 1-based numbers."""
-    raw = path.read_bytes()
-    if path.name.lower().endswith(".gz"):
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as err:  # zlib.error: corrupt deflate data
-            raise GaitDataError(f"not a readable gzip file ({err})", path=path) from None
+    raw = read_bounded(path, limit=max_file_bytes, decompress=path.name.lower().endswith(".gz"))
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -232,6 +238,8 @@ def read_mcgill_file(
     column_map: Mapping[str, int] | None = None,
     timestamp_unit: str = "auto",
     acc_unit: str = "auto",
+    skip_checks: Collection[str] = (),
+    max_file_bytes: int = MCGILL_MAX_FILE_BYTES,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Read one McGill-like file: a timestamp column, acceleration, optionally angular velocity.
 
@@ -249,6 +257,12 @@ def read_mcgill_file(
         Unit of the timestamp column; ``"auto"`` uses :func:`detect_timestamp_unit`.
     acc_unit : {"auto", "m/s^2", "g"}, default="auto"
         Unit of the acceleration columns; ``"auto"`` uses :func:`detect_acc_unit`.
+    skip_checks : collection of str, optional
+        Plausibility checks to switch off, among :data:`gaitcnn.io.PLAUSIBILITY_CHECKS`:
+        ``"range"``, ``"gravity"`` (e.g. for a recording made with the phone lying still on
+        a table), ``"unit_change"``.
+    max_file_bytes : int, default=MCGILL_MAX_FILE_BYTES
+        Largest content read (after decompression); only regular files are read.
 
     Returns
     -------
@@ -262,12 +276,14 @@ def read_mcgill_file(
     Raises
     ------
     GaitDataError
-        Empty file, a line with a different number of fields, a non-numeric, NaN or infinite
-        field, too few columns for the layout, or an undetectable unit; a value beyond any
-        body-worn sensor or clock (|a| > 1000, |w| > 6000 raw or 100 rad/s, |t| > 1e11 s), an
-        all-zero accelerometer, accelerometer columns without gravity (columns swapped), an
-        acceleration level that changes inside the file (units switched, zero dropout).
-        Names file and line.
+        Not a regular file, or more than ``max_file_bytes`` (a gzip file is decompressed as a
+        stream and refused as soon as it exceeds the limit); empty file, a line with a
+        different number of fields, a field that is not a finite number in plain ASCII
+        decimal notation, too few columns for the layout, or an undetectable unit; a value
+        beyond any body-worn sensor or clock (|a| > 1000, |w| > 6000 raw or 100 rad/s,
+        |t| > 1e11 s), an all-zero accelerometer, accelerometer columns without gravity
+        (columns swapped), an acceleration level that changes inside the file (units
+        switched, zero dropout). Names file and line.
 
     Notes
     -----
@@ -288,7 +304,14 @@ def read_mcgill_file(
         raise ValueError(
             f"acc_unit must be 'auto' or one of {tuple(ACC_UNITS)}, received acc_unit={acc_unit!r}"
         )
-    lines = _read_lines(path)
+    skip_checks = validate_skip_checks(skip_checks)
+    lines = _read_lines(path, max_file_bytes)
+    with reading(path, "McGill-like recording"):
+        return _parse_mcgill(lines, path, cmap, timestamp_unit, acc_unit, skip_checks)
+
+
+def _parse_mcgill(lines, path: Path, cmap, timestamp_unit: str, acc_unit: str, skip_checks):
+    """Lines of one file -> ``(timestamps_s, acc_m_s2, gyr_rad_s or None)``, all checks done."""
     if not lines:
         raise GaitDataError("empty file: expected lines of timestamp, ax, ay, az", path=path)
     delimiter = _majority_delimiter([text for _, text in lines])
@@ -309,7 +332,8 @@ def read_mcgill_file(
     else:
         fields = delimiter.join(texts).split(delimiter)
         same_width = all(t.count(delimiter) == n_cols - 1 for t in texts)
-    if same_width and len(fields) == n_cols * len(texts):
+    plain = is_plain_numeric_text("\n".join(texts))
+    if plain and same_width and len(fields) == n_cols * len(texts):
         try:
             values = np.array(fields, dtype=np.float64).reshape(len(texts), n_cols)
         except ValueError:
@@ -336,7 +360,7 @@ def read_mcgill_file(
             line=line_numbers[0],
         )
 
-    where = {"path": path, "line_numbers": line_numbers}
+    where = {"path": path, "line_numbers": line_numbers, "skip_checks": skip_checks}
     raw_t = values[:, cmap["t"]]
     if timestamp_unit == "auto":
         try:
@@ -353,6 +377,8 @@ def read_mcgill_file(
             **where,
         )
     timestamps_s = raw_t * TIMESTAMP_UNITS[timestamp_unit]
+    steps_s = np.diff(np.unique(timestamps_s))
+    rate_hz = 1.0 / float(np.median(steps_s)) if steps_s.size else 1.0
 
     acc_names = [f"{cmap[k]} ({k})" for k in ("ax", "ay", "az")]
     acc = values[:, [cmap["ax"], cmap["ay"], cmap["az"]]]
@@ -362,7 +388,9 @@ def read_mcgill_file(
         gyr = values[:, [cmap["gx"], cmap["gy"], cmap["gz"]]]
         check_range(gyr, MAX_ABS_GYR_RAW, what="angular velocity", columns=gyr_names, **where)
     check_range(acc, MAX_ABS_ACC_RAW, what="acceleration", columns=acc_names, **where)
-    check_accelerometer(acc, gyr, acc_columns=acc_names, gyr_columns=gyr_names, **where)
+    check_accelerometer(
+        acc, gyr, acc_columns=acc_names, gyr_columns=gyr_names, rate_hz=rate_hz, **where
+    )
     if acc_unit == "auto":
         try:
             acc_unit = detect_acc_unit(acc)
@@ -401,17 +429,22 @@ def _scan_mcgill(
     raise GaitDataError("could not parse the data lines (no single bad line found)", path=path)
 
 
-def _candidate_files(root: Path) -> list[Path]:
-    if root.is_file():
-        return [root]
-    out = []
+def _candidate_files(root: Path) -> tuple[list[Path], list[str]]:
+    """Files with a McGill ending under ``root``, and the names of such non-regular entries."""
+    if not root.is_dir():
+        return [root], []  # a single file: read_mcgill_file refuses anything but a regular file
+    out, not_regular = [], []
     for entry in sorted(os.scandir(root), key=lambda e: e.name):
         name = entry.name.lower()
         if name.endswith(".gz"):
             name = name[:-3]
-        if entry.is_file() and name.endswith(MCGILL_EXTENSIONS):
+        if not name.endswith(MCGILL_EXTENSIONS):
+            continue
+        if entry.is_file():  # follows links; a FIFO or a device would hang or fill memory
             out.append(Path(entry.path))
-    return out
+        else:
+            not_regular.append(entry.name)
+    return out, not_regular
 
 
 def load_mcgill(
@@ -422,6 +455,8 @@ def load_mcgill(
     timestamp_unit: str = "auto",
     acc_unit: str = "auto",
     lazy: bool = False,
+    skip_checks: Collection[str] = (),
+    max_file_bytes: int = MCGILL_MAX_FILE_BYTES,
 ) -> list[Recording]:
     """Load McGill-like phone-in-pocket gait recordings (Frank et al.), one file per subject-day.
 
@@ -434,7 +469,8 @@ def load_mcgill(
         Regular expression searched in each file name, with named groups ``subject`` and
         ``day`` (digits). The default matches ``subject07_day2.csv``, ``S7_d2.txt.gz``, ...
         Files with a supported ending (``.csv``, ``.txt``, ``.tsv``, each optionally ``.gz``)
-        that do not match are skipped with a warning (``README*`` files silently).
+        that do not match are skipped with one summary warning (``README*`` files silently),
+        as are entries that are not regular files (FIFOs, devices).
     column_map : dict of str to int, optional
         0-based column of ``"t"``, ``"ax"``, ``"ay"``, ``"az"`` and optionally ``"gx"``,
         ``"gy"``, ``"gz"``, for layouts other than ``t, ax, ay, az[, gx, gy, gz]``.
@@ -448,6 +484,11 @@ def load_mcgill(
         Return a :class:`~gaitcnn.io.LazyRecordings` that reads each file only when it is
         accessed (file selection and naming errors are still raised here), so that memory
         holds one 15-minute day at a time.
+    skip_checks : collection of str, optional
+        Plausibility checks to switch off, among :data:`gaitcnn.io.PLAUSIBILITY_CHECKS`
+        (see :func:`read_mcgill_file`).
+    max_file_bytes : int, default=MCGILL_MAX_FILE_BYTES
+        Largest file content read (after decompression).
 
     Returns
     -------
@@ -463,8 +504,9 @@ def load_mcgill(
         Malformed ``column_map``, ``timestamp_unit`` or ``acc_unit``, or a ``filename_pattern``
         without the groups ``subject`` and ``day``.
     GaitDataError
-        No root; no file matching the pattern under ``root`` (names root and pattern); two files
-        for the same subject and day; or a malformed file (names file and line).
+        No root; an incomplete data set (an interrupted simulation); no file matching the
+        pattern under ``root`` (names root and pattern); two files for the same subject and day;
+        or a malformed file (names file and line).
 
     See Also
     --------
@@ -486,57 +528,19 @@ def load_mcgill(
       (10% of day 1 to train, the rest of day 1 to test) and different-day (10% of day 1 to
       train, day 2 to test); acceleration only (N_l = 1).
     """
-    try:
-        name_re = re.compile(filename_pattern)
-    except re.error as err:
-        raise ValueError(f"filename_pattern is not a valid regular expression: {err}") from None
-    if not {"subject", "day"} <= set(name_re.groupindex):
-        raise ValueError(
-            "filename_pattern must have named groups 'subject' and 'day', "
-            f"received filename_pattern={filename_pattern!r}"
-        )
     _validate_column_map(column_map)
-    if root is None:
-        root = os.environ.get(DATA_DIR_ENV)
-        if not root:
-            raise GaitDataError(
-                f"no data root: pass root=... or set the environment variable {DATA_DIR_ENV}"
-            )
-    root = Path(root).expanduser()
-    if not root.exists():
-        raise GaitDataError("data root does not exist", path=root)
-
-    selected: dict[tuple[int, int], Path] = {}
-    for path in _candidate_files(root):
-        match = name_re.search(path.name)
-        if match is None and path.name.lower().startswith("readme"):
-            logger.debug("%s: skipped (a README)", path)
-            continue
-        if match is None:
-            logger.warning(
-                "%s: skipped, the name does not match filename_pattern %r", path, filename_pattern
-            )
-            continue
-        key = (int(match.group("subject")), int(match.group("day")))
-        if key in selected:
-            raise GaitDataError(
-                f"two files for subject {key[0]} day {key[1]}: {selected[key].name} and "
-                f"{path.name}",
-                path=root,
-            )
-        selected[key] = path
-    if not selected:
-        raise GaitDataError(
-            f"no McGill files found: looked for names ending in "
-            f"{', '.join(MCGILL_EXTENSIONS)} (optionally .gz) matching "
-            f"filename_pattern {filename_pattern!r}",
-            path=root,
-        )
+    skip_checks = validate_skip_checks(skip_checks)
+    root, selected = _select_files(root, filename_pattern)
 
     def read(item) -> Recording:
         (subject_id, day), path = item
         timestamps_s, acc, gyr = read_mcgill_file(
-            path, column_map=column_map, timestamp_unit=timestamp_unit, acc_unit=acc_unit
+            path,
+            column_map=column_map,
+            timestamp_unit=timestamp_unit,
+            acc_unit=acc_unit,
+            skip_checks=skip_checks,
+            max_file_bytes=max_file_bytes,
         )
         return Recording(
             subject_id=subject_id,
@@ -549,9 +553,70 @@ def load_mcgill(
             source=str(path),
         )
 
-    items = sorted(selected.items())
+    items = selected
     if lazy:  # each file is read when its item is accessed: memory holds one day at a time
         return LazyRecordings(read, items)
     recordings = [read(item) for item in items]
     logger.info("loaded %d McGill recordings from %s", len(recordings), root)
     return recordings
+
+
+def mcgill_files(root=None, *, filename_pattern: str = MCGILL_FILENAME_PATTERN) -> list[Path]:
+    """The files :func:`load_mcgill` with the same arguments would read, in its order.
+
+    Nothing is read; used to fingerprint the inputs of an image cache.
+    """
+    return [path for _, path in _select_files(root, filename_pattern)[1]]
+
+
+def _select_files(root, filename_pattern: str) -> tuple[Path, list[tuple[tuple[int, int], Path]]]:
+    """``(root, [((subject, day), path), ...])`` sorted by subject and day."""
+    try:
+        name_re = re.compile(filename_pattern)
+    except re.error as err:
+        raise ValueError(f"filename_pattern is not a valid regular expression: {err}") from None
+    if not {"subject", "day"} <= set(name_re.groupindex):
+        raise ValueError(
+            "filename_pattern must have named groups 'subject' and 'day', "
+            f"received filename_pattern={filename_pattern!r}"
+        )
+    if root is None:
+        root = os.environ.get(DATA_DIR_ENV)
+        if not root:
+            raise GaitDataError(
+                f"no data root: pass root=... or set the environment variable {DATA_DIR_ENV}"
+            )
+    root = Path(root).expanduser()
+    if not root.exists():
+        raise GaitDataError("data root does not exist", path=root)
+    refuse_incomplete(root)
+
+    selected: dict[tuple[int, int], Path] = {}
+    unmatched: list[str] = []
+    candidates, not_regular = _candidate_files(root)
+    for path in candidates:
+        match = name_re.search(path.name)
+        if match is None and path.name.lower().startswith("readme"):
+            logger.debug("%s: skipped (a README)", path)
+            continue
+        if match is None:
+            unmatched.append(path.name)
+            continue
+        key = (int(match.group("subject")), int(match.group("day")))
+        if key in selected:
+            raise GaitDataError(
+                f"two files for subject {key[0]} day {key[1]}: {selected[key].name} and "
+                f"{path.name}",
+                path=root,
+            )
+        selected[key] = path
+    warn_skipped(root, unmatched, f"whose names do not match filename_pattern {filename_pattern!r}")
+    warn_skipped(root, not_regular, "that are not regular files (FIFOs, devices, folders)")
+    if not selected:
+        raise GaitDataError(
+            f"no McGill files found: looked for names ending in "
+            f"{', '.join(MCGILL_EXTENSIONS)} (optionally .gz) matching "
+            f"filename_pattern {filename_pattern!r}",
+            path=root,
+        )
+    return root, sorted(selected.items())

@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 
 import numpy as np
 
+from gaitcnn._files import read_bounded, reading
 from gaitcnn.constants import DATA_DIR_ENV, OUISIR_COLUMNS, OUISIR_RATE_HZ
 from gaitcnn.errors import GaitDataError
 from gaitcnn.io._checks import (
@@ -19,12 +20,23 @@ from gaitcnn.io._checks import (
     check_numeric_fields,
     check_range,
     gyroscope_to_rad_s,
+    is_plain_numeric_text,
+    refuse_incomplete,
+    validate_skip_checks,
     warn_if_constant,
+    warn_skipped,
 )
 from gaitcnn.io._mcgill import ACC_UNITS, detect_acc_unit
 from gaitcnn.io._recording import Recording
 
-__all__ = ["OUISIR_SENSORS", "OUISIR_SUBSETS", "load_ouisir", "read_ouisir_file"]
+__all__ = [
+    "OUISIR_MAX_FILE_BYTES",
+    "OUISIR_SENSORS",
+    "OUISIR_SUBSETS",
+    "load_ouisir",
+    "ouisir_files",
+    "read_ouisir_file",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -39,12 +51,18 @@ OUISIR_SENSORS = {
     "android": "Android",
 }
 
+# A walk of ~5 s at 100 Hz is ~30 KB; even an hour-long file would be ~40 MB.
+#: Largest OU-ISIR file read (bytes); larger files are refused before they are read.
+OUISIR_MAX_FILE_BYTES = 64 << 20
+
 _AUTOMATIC_DIR = "AutomaticExtractionData_IMUZCenter"
 _MANUAL_DIR = "ManualExtractionData"
-_AUTOMATIC_NAME = re.compile(r"^T0_ID(?P<subject>\d+)_Center_seq(?P<seq>[01])\.csv$", re.IGNORECASE)
-_MANUAL_NAME = re.compile(
-    r"^T0_ID(?P<subject>\d+)_(?P<walk>Walk1|Walk2|SlopeUp|SlopeDown)\.csv$", re.IGNORECASE
-)
+# The release's exact names: "T0_ID" + six ASCII digits, exact case, lower-case ".csv".
+_STRICT_ID = "(?P<subject>[0-9]{6})"
+# strict_names=False: any number of ASCII digits, any case (never non-ASCII digits).
+_LOOSE_ID = "(?P<subject>[0-9]+)"
+_AUTOMATIC_NAME = r"^T0_ID{id}_Center_seq(?P<seq>[01])\.csv$"
+_MANUAL_NAME = r"^T0_ID{id}_(?P<walk>Walk1|Walk2|SlopeUp|SlopeDown)\.csv$"
 # The data set's own gallery/probe split [paper 2.2]: seq0 / Walk1 gallery, the rest probe.
 _AUTOMATIC_SESSIONS = {"0": ("gallery", "seq0"), "1": ("probe", "seq1")}
 _MANUAL_SESSIONS = {
@@ -55,8 +73,10 @@ _MANUAL_SESSIONS = {
 }
 # Order of the recordings of one subject in the returned list: gallery first.
 _WALK_ORDER = ("seq0", "seq1", "Walk1", "Walk2", "SlopeUp", "SlopeDown")
-_ROWS_HEADER = re.compile(r"^\s*rows\s*:\s*(\d+)\s*$", re.IGNORECASE)
-_COLS_HEADER = re.compile(r"^\s*cols\s*:\s*(\d+)\s*$", re.IGNORECASE)
+# At most 9 ASCII digits: a longer count is no file of this data set (and int() of thousands
+# of digits fails with Python's "Exceeds the limit (4300 digits)").
+_ROWS_HEADER = re.compile(r"^[ \t]*rows[ \t]*:[ \t]*([0-9]{1,9})[ \t]*$", re.IGNORECASE)
+_COLS_HEADER = re.compile(r"^[ \t]*cols[ \t]*:[ \t]*([0-9]{1,9})[ \t]*$", re.IGNORECASE)
 _N_COLS = len(OUISIR_COLUMNS)  # 6: Gx, Gy, Gz, Ax, Ay, Az
 _N_HEADER_LINES = 2
 
@@ -101,14 +121,18 @@ def _scan_for_bad_line(data_lines: list[str], path: Path) -> None:
     raise GaitDataError("could not parse the data lines (no single bad line found)", path=path)
 
 
-def read_ouisir_file(path) -> tuple[np.ndarray, np.ndarray]:
+def read_ouisir_file(path, *, skip_checks=()) -> tuple[np.ndarray, np.ndarray]:
     """Read one OU-ISIR inertial file and return its gyroscope and accelerometer columns.
 
     Parameters
     ----------
     path : str or os.PathLike
         A ``T0_ID######_*.csv`` file: ``rows: N``, ``cols: 6``, then N lines
-        ``Gx,Gy,Gz,Ax,Ay,Az``.
+        ``Gx,Gy,Gz,Ax,Ay,Az``. Only a regular file of at most :data:`OUISIR_MAX_FILE_BYTES`
+        is read.
+    skip_checks : collection of str, optional
+        Plausibility checks to switch off, among
+        :data:`gaitcnn.io.PLAUSIBILITY_CHECKS` (``"range"``, ``"gravity"``, ``"unit_change"``).
 
     Returns
     -------
@@ -120,8 +144,9 @@ def read_ouisir_file(path) -> tuple[np.ndarray, np.ndarray]:
     Raises
     ------
     GaitDataError
-        Empty file, missing or garbled header, wrong number of values on a line, a field that is
-        not a finite number, or a data-line count that disagrees with ``rows:`` by more than the
+        Not a regular file or too large; empty file, missing or garbled header, wrong number
+        of values on a line, a field that is not a finite number in plain ASCII decimal
+        notation, or a data-line count that disagrees with ``rows:`` by more than the
         automatic subset's one duplicated line; a value beyond any body-worn sensor (|a| > 1000,
         |w| > 6000 raw or > 100 rad/s), an all-zero accelerometer, accelerometer columns without
         gravity (columns swapped), an acceleration unit that is neither g nor m/s^2 or that
@@ -140,7 +165,16 @@ def read_ouisir_file(path) -> tuple[np.ndarray, np.ndarray]:
     sensor, are invariant to it (tests/test_malformed.py checks that the images are equal).
     """
     path = Path(path)
-    lines = _decode(path.read_bytes(), path)
+    skip_checks = validate_skip_checks(skip_checks)
+    raw = read_bounded(path, limit=OUISIR_MAX_FILE_BYTES)
+    with reading(path, "OU-ISIR file"):
+        gyr, acc = _parse_ouisir(raw, path)
+        return _checked_signals(gyr, acc, path, skip_checks)
+
+
+def _parse_ouisir(raw: bytes, path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Bytes of one file -> raw gyroscope and accelerometer columns (format checks only)."""
+    lines = _decode(raw, path)
     if not lines:
         raise GaitDataError("empty file: expected a 'rows: N' header line", path=path, line=1)
     match = _ROWS_HEADER.match(lines[0])
@@ -169,7 +203,8 @@ def read_ouisir_file(path) -> tuple[np.ndarray, np.ndarray]:
 
     # Fast path: one split and one conversion for the whole file.
     values = None
-    if all(line.count(",") == _N_COLS - 1 for line in data_lines):
+    same_width = all(line.count(",") == _N_COLS - 1 for line in data_lines)
+    if same_width and is_plain_numeric_text("\n".join(data_lines)):
         try:
             values = np.array(",".join(data_lines).split(","), dtype=np.float64)
         except ValueError:
@@ -209,17 +244,19 @@ def read_ouisir_file(path) -> tuple[np.ndarray, np.ndarray]:
     # Column order Gx, Gy, Gz, Ax, Ay, Az: gyroscope FIRST (rad/s), then accelerometer (g).
     gyr = np.ascontiguousarray(values[:, 0:3])
     acc = values[:, 3:6]
-    return _checked_signals(gyr, acc, path)
+    return gyr, acc
 
 
-def _checked_signals(gyr: np.ndarray, acc: np.ndarray, path: Path):
+def _checked_signals(gyr: np.ndarray, acc: np.ndarray, path: Path, skip_checks: frozenset):
     """Plausibility of parsed columns: range, gravity (column order), units, stuck sensors."""
     line_numbers = np.arange(acc.shape[0]) + _N_HEADER_LINES + 1
     gyr_names, acc_names = OUISIR_COLUMNS[:3], OUISIR_COLUMNS[3:]
-    where = {"path": path, "line_numbers": line_numbers}
+    where = {"path": path, "line_numbers": line_numbers, "skip_checks": skip_checks}
     check_range(acc, MAX_ABS_ACC_RAW, what="acceleration", columns=acc_names, **where)
     check_range(gyr, MAX_ABS_GYR_RAW, what="angular velocity", columns=gyr_names, **where)
-    check_accelerometer(acc, gyr, acc_columns=acc_names, gyr_columns=gyr_names, **where)
+    check_accelerometer(
+        acc, gyr, acc_columns=acc_names, gyr_columns=gyr_names, rate_hz=OUISIR_RATE_HZ, **where
+    )
     try:
         acc_unit = detect_acc_unit(acc)
     except ValueError:
@@ -248,6 +285,7 @@ def _resolve_root(root) -> Path:
     root = Path(root).expanduser()
     if not root.is_dir():
         raise GaitDataError("data root is not an existing folder", path=root)
+    refuse_incomplete(root)
     return root
 
 
@@ -304,6 +342,8 @@ def load_ouisir(
     sensor: str | None = None,
     subjects: Iterable[int] | None = None,
     include_slopes: bool = False,
+    strict_names: bool = True,
+    skip_checks: Collection[str] = (),
 ) -> list[Recording]:
     """Load the OU-ISIR inertial sensor gait database (Ngo et al. 2014) as recordings.
 
@@ -327,6 +367,13 @@ def load_ouisir(
         Subject ids to keep (the digits after ``ID``); default all.
     include_slopes : bool, default=False
         Also load the manual subset's ``SlopeUp``/``SlopeDown`` walks (as probe sessions).
+    strict_names : bool, default=True
+        Accept only the release's exact file names: ``T0_ID`` + six ASCII digits, exact case,
+        ``.csv``. ``False`` also accepts other digit counts and any case (``T0_ID107_...``,
+        ``.CSV``). Either way two files of one subject and walk are an error.
+    skip_checks : collection of str, optional
+        Plausibility checks to switch off, among :data:`gaitcnn.io.PLAUSIBILITY_CHECKS`
+        (see :func:`read_ouisir_file`).
 
     Returns
     -------
@@ -342,9 +389,12 @@ def load_ouisir(
     ValueError
         Unknown ``subset`` or ``sensor``, or one that contradicts the folder ``root`` points at.
     GaitDataError
-        No root given and ``GAITCNN_DATA_DIR`` unset; no recognisable files under ``root`` (the
-        message lists the layouts looked for); or a malformed file (the message names the file
-        and the line, see :func:`read_ouisir_file`).
+        No root given and ``GAITCNN_DATA_DIR`` unset; an incomplete data set (an interrupted
+        simulation); no recognisable files under ``root`` (the message lists the layouts
+        looked for); two files for one subject and walk (the message names both); or a
+        malformed file (the message names the file and the line, see
+        :func:`read_ouisir_file`). Entries named like data files that are not regular files
+        (FIFOs, devices) are skipped with a warning.
 
     See Also
     --------
@@ -372,66 +422,13 @@ def load_ouisir(
       level; 6-decimal (manual) and shortest-repr (automatic) numbers; CRLF, BOM, trailing blanks.
     - Split used in the paper: the data set's own gallery/probe split, N_l = 2 (acc + gyro).
     """
-    if subset not in OUISIR_SUBSETS:
-        raise ValueError(f"subset must be one of {OUISIR_SUBSETS}, received subset={subset!r}")
-    if sensor is not None and sensor not in OUISIR_SENSORS:
-        raise ValueError(
-            f"sensor must be one of {tuple(OUISIR_SENSORS)}, received sensor={sensor!r}"
-        )
-    if subset == "automatic" and sensor not in (None, "center"):
-        raise ValueError(
-            f"the automatic subset has the center sensor only, received sensor={sensor!r}"
-        )
-    keep = None if subjects is None else {int(s) for s in subjects}
-    root = _resolve_root(root)
-    subset_found, sensor_found, folder = _find_layout(root, subset, sensor)
-    name_re = _AUTOMATIC_NAME if subset_found == "automatic" else _MANUAL_NAME
-
-    selected: list[tuple[int, int, str, str, Path]] = []
-    unexpected: list[str] = []
-    entries = sorted(os.scandir(folder), key=lambda e: e.name) if folder.is_dir() else []
-    for entry in entries:
-        if not entry.name.lower().endswith(".csv"):
-            continue
-        match = name_re.match(entry.name)
-        if match is None:
-            unexpected.append(entry.name)
-            continue
-        subject_id = int(match.group("subject"))
-        if subset_found == "automatic":
-            session, walk = _AUTOMATIC_SESSIONS[match.group("seq")]
-        else:
-            session, walk = _MANUAL_SESSIONS[match.group("walk").lower()]
-            if walk.startswith("Slope") and not include_slopes:
-                continue
-        if keep is not None and subject_id not in keep:
-            continue
-        order = _WALK_ORDER.index(walk)
-        selected.append((subject_id, order, session, walk, Path(entry.path)))
-    if unexpected:
-        logger.warning(
-            "%s: skipped %d .csv files whose names are not OU-ISIR %s names, e.g. %s",
-            folder,
-            len(unexpected),
-            subset_found,
-            ", ".join(unexpected[:3]),
-        )
-    if not selected:
-        what = (
-            "no OU-ISIR files" if keep is None else f"no OU-ISIR files of subjects {sorted(keep)}"
-        )
-        raise GaitDataError(
-            f"{what} found; looked for {_looked_for(root, subset, sensor)}", path=root
-        )
-    if keep is not None:
-        missing = keep - {s[0] for s in selected}
-        if missing:
-            logger.warning("%s: no files for subjects %s", folder, sorted(missing))
-
-    selected.sort(key=lambda s: (s[0], s[1]))
+    skip_checks = validate_skip_checks(skip_checks)
+    subset_found, sensor_found, folder, selected = _select_files(
+        root, subset, sensor, subjects, include_slopes, strict_names
+    )
     recordings = []
     for subject_id, _, session, walk, path in selected:
-        gyr, acc = read_ouisir_file(path)
+        gyr, acc = read_ouisir_file(path, skip_checks=skip_checks)
         if not gyr.any():
             # An all-zero gyroscope means "no gyroscope" (Android files); zero vectors would
             # make every AE-GDI angle meaningless.
@@ -458,3 +455,95 @@ def load_ouisir(
         folder,
     )
     return recordings
+
+
+def ouisir_files(
+    root=None,
+    *,
+    subset: str = "auto",
+    sensor: str | None = None,
+    subjects: Iterable[int] | None = None,
+    include_slopes: bool = False,
+    strict_names: bool = True,
+) -> list[Path]:
+    """The files :func:`load_ouisir` with the same arguments would read, in its order.
+
+    Nothing is read; used to fingerprint the inputs of an image cache.
+    """
+    selected = _select_files(root, subset, sensor, subjects, include_slopes, strict_names)[3]
+    return [path for *_, path in selected]
+
+
+def _match_name(name: str, subset: str, strict_names: bool):
+    pattern = _AUTOMATIC_NAME if subset == "automatic" else _MANUAL_NAME
+    pattern = pattern.format(id=_STRICT_ID if strict_names else _LOOSE_ID)
+    return re.match(pattern, name, 0 if strict_names else re.IGNORECASE)
+
+
+def _select_files(root, subset, sensor, subjects, include_slopes, strict_names):
+    """``(subset, sensor, folder, [(subject, order, session, walk, path), ...])`` to read."""
+    if subset not in OUISIR_SUBSETS:
+        raise ValueError(f"subset must be one of {OUISIR_SUBSETS}, received subset={subset!r}")
+    if sensor is not None and sensor not in OUISIR_SENSORS:
+        raise ValueError(
+            f"sensor must be one of {tuple(OUISIR_SENSORS)}, received sensor={sensor!r}"
+        )
+    if subset == "automatic" and sensor not in (None, "center"):
+        raise ValueError(
+            f"the automatic subset has the center sensor only, received sensor={sensor!r}"
+        )
+    keep = None if subjects is None else {int(s) for s in subjects}
+    root = _resolve_root(root)
+    subset_found, sensor_found, folder = _find_layout(root, subset, sensor)
+
+    selected: dict[tuple[int, str], tuple[int, int, str, str, Path]] = {}
+    unexpected: list[str] = []
+    not_regular: list[str] = []
+    entries = sorted(os.scandir(folder), key=lambda e: e.name) if folder.is_dir() else []
+    for entry in entries:
+        if not entry.name.lower().endswith(".csv"):
+            continue
+        match = _match_name(entry.name, subset_found, strict_names)
+        if match is None:
+            unexpected.append(entry.name)
+            continue
+        if not entry.is_file():  # a FIFO or a device would hang the reader or fill memory
+            not_regular.append(entry.name)
+            continue
+        subject_id = int(match.group("subject"))
+        if subset_found == "automatic":
+            session, walk = _AUTOMATIC_SESSIONS[match.group("seq")]
+        else:
+            session, walk = _MANUAL_SESSIONS[match.group("walk").lower()]
+            if walk.startswith("Slope") and not include_slopes:
+                continue
+        if keep is not None and subject_id not in keep:
+            continue
+        if (subject_id, walk) in selected:
+            raise GaitDataError(
+                f"two files for subject {subject_id} walk {walk}: "
+                f"{selected[subject_id, walk][-1].name} and {entry.name}",
+                path=folder,
+            )
+        order = _WALK_ORDER.index(walk)
+        selected[subject_id, walk] = (subject_id, order, session, walk, Path(entry.path))
+    exact = " exact (T0_ID + 6 digits, '.csv'; strict_names=False accepts variants)"
+    warn_skipped(
+        folder,
+        unexpected,
+        f"whose names are not OU-ISIR {subset_found}{exact if strict_names else ''} names",
+    )
+    warn_skipped(folder, not_regular, "that are not regular files (FIFOs, devices, folders)")
+    if not selected:
+        what = (
+            "no OU-ISIR files" if keep is None else f"no OU-ISIR files of subjects {sorted(keep)}"
+        )
+        raise GaitDataError(
+            f"{what} found; looked for {_looked_for(root, subset, sensor)}", path=root
+        )
+    if keep is not None:
+        missing = keep - {s[0] for s in selected.values()}
+        if missing:
+            logger.warning("%s: no files for subjects %s", folder, sorted(missing))
+    ordered = sorted(selected.values(), key=lambda s: (s[0], s[1]))
+    return subset_found, sensor_found, folder, ordered
