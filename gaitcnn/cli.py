@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import sys
 from pathlib import Path
 
 import click
@@ -611,6 +612,15 @@ def _register_experiments() -> None:
 
 
 _register_experiments()
+
+
+def run_as_module(command: str, argv=None) -> None:
+    """``python -m gaitcnn.<experiment> ARGS`` = ``gaitcnn <command> ARGS``, one-line errors
+    included (``--debug`` and ``-v`` may come anywhere among the arguments)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    group_flags = [a for a in argv if a in ("--debug", "-v", "-vv")]
+    rest = [a for a in argv if a not in group_flags]
+    main(args=[*group_flags, command, *rest], prog_name=f"python -m gaitcnn.{command}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -263,3 +263,17 @@ def test_every_command_gives_one_line_errors(runner, bad_inputs, monkeypatch, na
         errors = [line for line in result.output.splitlines() if line.startswith("Error")]
         assert len(errors) == 1, result.output
         assert "(run with --debug" in result.output, result.output
+
+
+def test_python_dash_m_experiments_give_one_line_errors(tmp_path):
+    """``python -m gaitcnn.labeling`` / ``.authentication`` go through the same error handler."""
+    import subprocess
+    import sys
+
+    for module in ("gaitcnn.labeling", "gaitcnn.authentication"):
+        args = [sys.executable, "-m", module, "--data-root", str(tmp_path / "missing")]
+        if module.endswith("authentication"):
+            args += ["--out", str(tmp_path / "out")]
+        done = subprocess.run(args, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 2, done.stderr
+        assert "Traceback" not in done.stderr and "missing" in done.stderr

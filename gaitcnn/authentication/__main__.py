@@ -1,6 +1,6 @@
-"""``python -m gaitcnn.authentication``: see :mod:`gaitcnn.authentication`."""
+"""``python -m gaitcnn.authentication``: the same as ``gaitcnn authenticate``."""
 
-from gaitcnn.authentication._cli import authenticate_command
+from gaitcnn.cli import run_as_module
 
 if __name__ == "__main__":
-    authenticate_command()
+    run_as_module("authenticate")

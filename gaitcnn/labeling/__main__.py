@@ -1,9 +1,6 @@
-"""``python -m gaitcnn.labeling``: see :mod:`gaitcnn.labeling`."""
+"""``python -m gaitcnn.labeling``: the same as ``gaitcnn label`` (see :mod:`gaitcnn.labeling`)."""
 
-import logging
-
-from gaitcnn.labeling._cli import labeling_command
+from gaitcnn.cli import run_as_module
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.WARNING)
-    labeling_command()
+    run_as_module("label")
