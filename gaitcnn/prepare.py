@@ -39,6 +39,7 @@ __all__ = [
     "PrepareParams",
     "default_cache_dir",
     "ensure_simulated",
+    "first_recording_has_gyroscope",
     "images_for_recording",
     "input_files",
     "load_dataset",
@@ -216,6 +217,7 @@ def ensure_simulated(
     duration_s: float | None = None,
     variant: str = "default",
     progress: bool | None = None,
+    sensors: tuple[str, ...] = ("center",),
 ) -> Path:
     """Return the root of a simulated data set in the real file format, simulating it once.
 
@@ -241,6 +243,10 @@ def ensure_simulated(
         session-to-session and day-to-day variation, noisier sensors; uncalibrated).
     progress : bool or None, default=None
         Progress bar while simulating; ``None`` shows it when stderr is a terminal.
+    sensors : tuple of str, default=("center",)
+        OU-ISIR manual-subset sensors to write (``"android"``: phone walks with an all-zero
+        gyroscope, as in the release). Other sets get their own folder; the centre IMU's walks
+        are the same in every set.
 
     Returns
     -------
@@ -259,6 +265,9 @@ def ensure_simulated(
     suffix = "" if variant == "default" else f"-{variant}"
     if dataset == "ouisir":
         n_subjects = n_subjects or 744
+        sensors = tuple(dict.fromkeys(("center", *sensors)))
+        if sensors != ("center",):
+            suffix += "-" + "+".join(sensors[1:])
         name = f"simulated-ouisir-n{n_subjects}-seed{seed}{suffix}"
     else:
         n_subjects = n_subjects or 20
@@ -276,8 +285,9 @@ def ensure_simulated(
         logger.info("simulating %s into %s", name, root)
         if dataset == "ouisir":
             simulate.simulate_ouisir(
-                root, n_subjects=n_subjects, seed=seed, variant=variant, progress=progress
-            )
+                root, n_subjects=n_subjects, seed=seed, variant=variant, progress=progress,
+                sensors=sensors,
+            )  # fmt: skip
         else:
             simulate.simulate_mcgill(
                 root,
@@ -328,10 +338,10 @@ def _recording_images(
     ``warn``: log a skipped recording as a warning (the caller of one recording); a whole
     data set (:func:`prepare_dataset`) counts the reasons and warns once instead.
     """
-    if {"gyr", "gyr_mag"} & set(params.channels) and recording.gyr is None:
+    if any(c.startswith("gyr") for c in params.channels) and recording.gyr is None:
         raise GaitDataError(
-            "the preparation asks for a gyroscope channel but this recording has none "
-            "(use channels=('acc',))",
+            f"this recording has no gyroscope but the channels {params.channels} need one "
+            "(use accelerometer-only channels, e.g. channels=('acc',))",
             path=recording.source,
         )
     try:
@@ -385,6 +395,7 @@ def _recording_images(
             "session": segment.session,
             "walk": segment.walk,
             "source": segment.source,
+            "has_gyr": segment.gyr is not None,
             "n_timepoints": n,
             "n_candidates": len(candidates),
             "n_skipped": len(candidates) - len(starts),
@@ -433,6 +444,24 @@ def input_files(dataset: str, data_root, params: PrepareParams) -> list[Path]:
     from gaitcnn.io import mcgill_files
 
     return mcgill_files(data_root)
+
+
+def first_recording_has_gyroscope(dataset: str, data_root, params: PrepareParams):
+    """Whether the data set's first recording has a gyroscope, and that recording's file.
+
+    Reads one file only: enough to choose a model's channels before the cache is built (every
+    recording's flag is then kept in the cache's recording table, ``has_gyr``).
+    """
+    files = input_files(dataset, data_root, params)
+    if not files:
+        raise GaitDataError("no recording found", path=data_root)
+    if dataset == "ouisir":
+        from gaitcnn.io import read_ouisir_file
+
+        gyr, _ = read_ouisir_file(files[0])
+        return bool(gyr.any()), str(files[0])  # Android files: an all-zero gyroscope
+    first = load_dataset(dataset, data_root, params)[0]
+    return first.gyr is not None, first.source
 
 
 def _iter_images(

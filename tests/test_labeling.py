@@ -279,3 +279,61 @@ def test_evaluate_command_on_a_labeling_run(small_run):
     # sequences without images are errors in the run, absent from the rescoring
     n_right = evaluation["per_sequence"]["accuracy"] * with_images
     assert n_right == pytest.approx(res["n_correct"])
+
+
+# ---- phones without a gyroscope (issue 18) ----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def android_root(tmp_path_factory):
+    """6 simulated subjects whose manual subset also holds Android walks (zero gyroscope)."""
+    from gaitcnn.prepare import ensure_simulated
+
+    base = tmp_path_factory.mktemp("android")
+    return base, ensure_simulated("ouisir", cache_dir=base, n_subjects=6, sensors=("android",))
+
+
+@pytest.mark.tf
+@pytest.mark.parametrize(
+    ("preset", "hparams", "channels"),
+    [("paper", TINY, ["acc"]), ("improved", {"filters": [4, 8]}, ["acc", "acc_mag"])],
+)
+def test_android_walks_use_the_acc_only_variant(android_root, preset, hparams, channels):
+    from gaitcnn.labeling import run_labeling
+
+    base, root = android_root
+    params = LabelingParams.from_preset(
+        preset, n_subjects=4, subset="manual", sensor="android", epochs=1, hparams=hparams
+    )
+    res = run_labeling(params, out_dir=base / f"out-{preset}", data_root=root, cache_dir=base)
+    assert res["channels"] == channels
+    config = json.loads((base / f"out-{preset}" / "config.json").read_text())
+    assert config["prepare"]["channels"] == channels and config["prepare"]["sensor"] == "android"
+
+
+def test_asking_for_a_gyroscope_on_android_walks_is_refused(android_root):
+    from gaitcnn.errors import GaitDataError
+    from gaitcnn.labeling import run_labeling
+
+    base, root = android_root
+    params = LabelingParams.from_preset(
+        n_subjects=4, subset="manual", sensor="android", channels=("acc", "gyr")
+    )
+    with pytest.raises(GaitDataError, match=r"asks for a gyroscope.*Android"):
+        run_labeling(params, out_dir=base / "refused", data_root=root, cache_dir=base)
+
+
+def test_mixed_sensors_name_a_file_of_each_kind(android_root, tmp_path):
+    import shutil
+
+    from gaitcnn.errors import GaitDataError
+    from gaitcnn.labeling import run_labeling
+
+    base, root = android_root
+    mixed = tmp_path / "ManualExtractionData" / "IMUZCenter"
+    shutil.copytree(root / "ManualExtractionData" / "IMUZCenter", mixed)
+    phone = sorted((root / "ManualExtractionData" / "Android").glob("*.csv"))[-1]
+    shutil.copy(phone, mixed / phone.name)  # one centre walk replaced by a phone walk
+    params = LabelingParams.from_preset(n_subjects=4, subset="manual")
+    with pytest.raises(GaitDataError, match=rf"with a gyroscope.*without one.*{phone.name}"):
+        run_labeling(params, out_dir=tmp_path / "out", data_root=tmp_path, cache_dir=tmp_path)

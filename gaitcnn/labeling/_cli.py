@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from gaitcnn._cliutil import parse_set
+from gaitcnn.io import OUISIR_SENSORS
 from gaitcnn.labeling._protocol import PAPER_N_SUBJECTS, LabelingParams
 from gaitcnn.presets import PRESETS
 from gaitcnn.registry import METHODS, PEERS, method_names
@@ -45,9 +46,17 @@ def _method_help() -> str:
 )
 @click.option(
     "--sensor",
-    type=click.Choice(["center", "left", "right"]),
+    type=click.Choice(list(OUISIR_SENSORS)),
     default=None,
-    help="Manual-subset sensor folder (default: centre IMU).",
+    help="Manual-subset sensor folder (default: centre IMU). android: the phone walks, "
+    "accelerometer only (every preset then reads its accelerometer-only channels).",
+)
+@click.option(
+    "--channels",
+    default=None,
+    metavar="NAMES",
+    help="Channels to read, comma-separated (e.g. acc or acc,acc_mag) [default: the preset's; "
+    "their accelerometer-only variant when the data have no gyroscope].",
 )
 @click.option(
     "--method",
@@ -116,8 +125,8 @@ def _method_help() -> str:
     show_default=True,
     help="Keras progress: 0 silent, 1 bar, 2 one line per epoch.",
 )
-def labeling_command(n_subjects, data_root, subset, sensor, method, preset, epochs, seed, edge,
-                     sets, out, cache_dir, workers, verbose):  # fmt: skip
+def labeling_command(n_subjects, data_root, subset, sensor, channels, method, preset, epochs,
+                     seed, edge, sets, out, cache_dir, workers, verbose):  # fmt: skip
     """Gait labeling on OU-ISIR (paper Table 2): train on K subjects' gallery walks, label
     their probe walks."""
     from gaitcnn.labeling._run import run_labeling
@@ -126,6 +135,7 @@ def labeling_command(n_subjects, data_root, subset, sensor, method, preset, epoc
     params = LabelingParams.from_preset(
         preset, n_subjects=n_subjects, subset=subset, sensor=sensor, seed=seed, method=method,
         epochs=epochs, edge=edge, hparams=hparams or None,
+        channels=tuple(c.strip() for c in channels.split(",")) if channels else None,
     )  # fmt: skip
     suffix = "" if preset == "paper" else f"-{preset}"
     out = out or Path("results") / f"labeling-{method}-{n_subjects}{suffix}"

@@ -68,6 +68,12 @@ class LabelingParams:
             raise ValueError(f"n_subjects must be an integer >= 2. Received: {self.n_subjects!r}")
         if self.subset not in SUBSETS:
             raise ValueError(f"subset must be one of {SUBSETS}. Received: {self.subset!r}")
+        from gaitcnn.io import OUISIR_SENSORS
+
+        if self.sensor is not None and self.sensor not in OUISIR_SENSORS:
+            raise ValueError(
+                f"sensor must be one of {tuple(OUISIR_SENSORS)} or None. Received: {self.sensor!r}"
+            )
         if self.model.seed != self.seed:
             object.__setattr__(self, "model", self.model.replace(seed=self.seed))
 

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from gaitcnn._atomic import write_csv_atomic, write_json_atomic
+from gaitcnn.errors import GaitDataError
 from gaitcnn.labeling._protocol import (
     MAX_PROBE_WINDOWS,
     PAPER_N_SUBJECTS,
@@ -35,25 +36,58 @@ logger = logging.getLogger(__name__)
 SIMULATION_SEED = 0
 
 
-def resolve_data(data_root, cache_dir, n_simulated: int, variant: str = "default"):
+def resolve_data(data_root, cache_dir, n_simulated: int, variant: str = "default",
+                 sensor: str | None = None):  # fmt: skip
     """The data root, its label for results (``"simulated"``...), and the cache's source text.
 
     Without ``data_root``, a simulated OU-ISIR-like set of ``n_simulated`` subjects (simulator
-    ``variant``) in the real file format.
+    ``variant``) in the real file format, with the manual-subset ``sensor``'s walks too.
     """
     from gaitcnn.prepare import ensure_simulated
 
     if data_root is None:
         root = ensure_simulated(
             "ouisir", cache_dir=cache_dir, seed=SIMULATION_SEED, n_subjects=n_simulated,
-            variant=variant,
+            variant=variant, sensors=(sensor or "center",),
         )  # fmt: skip
         label = "simulated" if variant == "default" else f"simulated-{variant}"
         return root, label, f"{label} ({root.name})"
     return Path(data_root), str(Path(data_root).resolve()), None
 
 
-def method_label(params: LabelingParams) -> str:
+def data_channels(params: LabelingParams, root) -> tuple[tuple[str, ...], str]:
+    """The channels of the run: the model's, adapted to whether the data have a gyroscope.
+
+    The paper's rule (:func:`gaitcnn.presets.channels_for_data`): without a gyroscope - OU-ISIR's
+    Android walks, most phones - every preset reads its accelerometer-only variant; the choice
+    is logged and recorded in ``results.json`` (``channels``). Judged from the first recording;
+    :func:`check_one_kind_of_sensor` then checks all of them.
+    """
+    from gaitcnn.prepare import first_recording_has_gyroscope
+    from gaitcnn.presets import channels_for_data
+
+    has_gyro, source = first_recording_has_gyroscope("ouisir", root, params.prepare_params())
+    return channels_for_data(params.model, [has_gyro], [source]), source
+
+
+def _mixed_sensors(with_gyro: str, without: str):
+    from gaitcnn.errors import GaitDataError
+
+    return GaitDataError(
+        f"the data mix recordings with a gyroscope (e.g. {with_gyro}) and without one (e.g. "
+        f"{without}); ask for accelerometer-only channels (--channels acc)"
+    )
+
+
+def check_one_kind_of_sensor(recordings: list[dict], explicit_acc_only: bool) -> None:
+    """Refuse a data set that mixes recordings with and without a gyroscope (naming one of
+    each), unless the user asked for accelerometer-only channels."""
+    kinds = {bool(r.get("has_gyr", True)): r["source"] for r in recordings}
+    if len(kinds) == 2 and not explicit_acc_only:
+        raise _mixed_sensors(kinds[True], kinds[False])
+
+
+def method_label(params: LabelingParams, channels=None) -> str:
     """Name of the run in tables: the method's, or the preset's with its front end."""
     from gaitcnn.registry import METHODS, PEERS
 
@@ -66,7 +100,7 @@ def method_label(params: LabelingParams) -> str:
         getattr(model, f) == getattr(reference, f) for f in (*front_end, "network")
     ):
         return METHODS[model.method].label
-    prep = params.prepare_params()
+    prep = params.prepare_params(channels=channels)
     images = prep.segmentation + (f"/{prep.dense_step}" if prep.dense_step else "")
     return (
         f"{model.preset.capitalize()} preset ({images} {prep.representation} "
@@ -160,11 +194,22 @@ def run_labeling(
         require_aeon()
     out_dir = Path(out_dir)
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    root, data_label, source = resolve_data(data_root, cache_dir, n_simulated, simulation_variant)
-    prep = params.prepare_params()
-    cache = prepare_dataset(prep, root, cache_dir=cache_dir, source=source, workers=workers,
-                            progress=progress)  # fmt: skip
+    root, data_label, source = resolve_data(
+        data_root, cache_dir, n_simulated, simulation_variant, params.sensor
+    )
+    channels, first = data_channels(params, root)
+    prep = params.prepare_params(channels=channels)
+    try:
+        cache = prepare_dataset(prep, root, cache_dir=cache_dir, source=source, workers=workers,
+                                progress=progress)  # fmt: skip
+    except GaitDataError as exc:
+        if "has no gyroscope" not in exc.problem:
+            raise
+        raise _mixed_sensors(first, exc.path) from exc
     meta = read_image_set(cache, expected_params=prep.to_dict(), load_images=False)
+    asked = params.model.channels
+    check_one_kind_of_sensor(meta.recordings, asked is not None and not any(
+        c.startswith("gyr") for c in asked))  # fmt: skip
     split = make_split(meta, params.n_subjects, params.seed)
     prepare_s = time.perf_counter() - started
 
@@ -181,7 +226,7 @@ def run_labeling(
     results = {
         "experiment": "OU-ISIR gait labeling (paper section 4.2)",
         "method": params.model.method,
-        "method_label": method_label(params),
+        "method_label": method_label(params, prep.channels),
         "preset": params.model.preset,
         "fusion": params.model.fusion,
         "channels": list(prep.channels),
