@@ -16,7 +16,7 @@ import click
 
 from gaitcnn import __version__
 from gaitcnn.constants import DATA_DIR_ENV, DATASET_NAMES, TARGET_RATE_HZ
-from gaitcnn.io import PLAUSIBILITY_CHECKS
+from gaitcnn.io import OUISIR_SENSORS, PLAUSIBILITY_CHECKS
 from gaitcnn.registry import NETWORKS
 
 __all__ = ["main"]
@@ -289,6 +289,20 @@ def simulate(ctx, dataset, subjects, duration_s, seed, variant, out):
     help="Worker processes; the cache is identical whatever the number.",
 )
 @click.option("--overwrite", is_flag=True, help="Rebuild the cache even if it exists.")
+@click.option(
+    "--subset",
+    type=click.Choice(["auto", "automatic", "manual"]),
+    default="auto",
+    show_default=True,
+    help="OU-ISIR subset (ignored for mcgill).",
+)
+@click.option(
+    "--sensor",
+    type=click.Choice(list(OUISIR_SENSORS)),
+    default=None,
+    help="OU-ISIR manual-subset sensor folder (default: centre IMU); android: phone walks, "
+    "accelerometer only.",
+)
 @seed_option
 @skip_check_option
 @pass_context
@@ -304,6 +318,8 @@ def prepare(
     subjects,
     workers,
     overwrite,
+    subset,
+    sensor,
     seed,
     skip_checks,
 ):
@@ -313,10 +329,15 @@ def prepare(
     overrides = {"representation": representation, "segmentation": segmentation, "edge": edge}
     if channels != "default":
         overrides["channels"] = tuple(channels.split("+"))
-    params = PrepareParams.paper(dataset, **overrides)
+    elif sensor == "android":  # the paper's rule for accelerometer-only phones
+        overrides["channels"] = ("acc",)
+    params = PrepareParams.paper(dataset, subset=subset, sensor=sensor, **overrides)
     source = None
     if data_root is None:
-        data_root = ensure_simulated(dataset, cache_dir=cache_dir, seed=seed, n_subjects=subjects)
+        sensors = (sensor,) if sensor else ("center",)
+        data_root = ensure_simulated(
+            dataset, cache_dir=cache_dir, seed=seed, n_subjects=subjects, sensors=sensors
+        )
         source = f"simulated ({data_root.name})"
         click.echo(f"no --data-root: using SIMULATED data at {data_root}", err=True)
     path = prepare_dataset(
