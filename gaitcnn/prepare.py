@@ -226,8 +226,11 @@ def ensure_simulated(
     duration_s : float, optional
         McGill-like day length (default 900 s, the paper's ~15 minutes).
     variant : str, default="default"
-        ``"default"`` (calibrated presets) or ``"hard"`` (:func:`gaitcnn.simulate.harder`: more
-        session-to-session and day-to-day variation, noisier sensors; uncalibrated).
+        ``"default"`` (calibrated presets), ``"hard"`` (:func:`gaitcnn.simulate.harder`: more
+        session-to-session and day-to-day variation, noisier sensors; uncalibrated), or
+        either with the sensor turned by a random rotation every session (``"rotated"``,
+        ``"hard-rotated"``; :func:`gaitcnn.simulate.session_rotation`). Each variant has its
+        own folder (``...-<variant>``).
 
     Returns
     -------
