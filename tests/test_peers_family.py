@@ -223,3 +223,11 @@ def test_other_aeon_version_warns(fitted):
     arrays = {**fitted["minirocket"].to_arrays(), "aeon_version": np.array("0.0.1")}
     with pytest.warns(UserWarning, match="stored with aeon 0.0.1"):
         peer_from_arrays(arrays)
+
+
+def test_restoring_without_aeon_gives_one_line_error(fitted, monkeypatch):
+    arrays = fitted["rdst"].to_arrays()
+    for module in [m for m in sys.modules if m == "aeon" or m.startswith("aeon.")]:
+        monkeypatch.setitem(sys.modules, module, None)
+    with pytest.raises(PeerDependencyError):
+        peer_from_arrays(arrays)

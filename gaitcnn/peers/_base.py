@@ -23,12 +23,18 @@ import numpy as np
 
 __all__ = [
     "AEON_MISSING_MESSAGE",
+    "ARRAYS_FORMAT_VERSION",
     "CHUNK_WINDOWS",
     "AeonFeatures",
     "PeerDependencyError",
+    "aeon_version",
     "check_windows",
     "import_aeon",
+    "json_array",
+    "keep_global_rng",
     "pack_state",
+    "read_json_array",
+    "require_keys",
     "sub_arrays",
     "unpack_state",
 ]
@@ -416,9 +422,10 @@ class AeonFeatures:
         require_keys(arrays, ("config", "channel_mean", "channel_scale", "shape"), cls.__name__)
         obj = cls.__new__(cls)
         cls._init_from_params(obj, read_json_array(arrays["config"]), n_jobs)
+        aeon_class = obj._aeon_class()  # PeerDependencyError without aeon
         from aeon.utils.validation import check_n_jobs
 
-        transform = obj._make_transform(obj._aeon_class())
+        transform = obj._make_transform(aeon_class)
         state = unpack_state(arrays, "aeon/")
         require_keys(state, obj._state_names(), f"{cls.__name__} aeon state")
         for name in obj._state_names():
