@@ -44,8 +44,9 @@ RIDGE_ALPHAS: tuple[float, ...] = tuple(float(a) for a in np.logspace(-3, 3, 10)
 #: K = 100 (~2,200 windows) stays below the limit and uses plain ``RidgeClassifierCV``.
 MAX_LOO_WINDOWS = 4096
 
-#: Features standardised per chunk of this many rows (bounds the float64 temporaries).
-_STATS_CHUNK = 4096
+#: Rows per chunk of the standardisation statistics: bounds the float64 temporaries (256 rows x
+#: 50,000 MultiRocket features = 100 MB).
+_STATS_CHUNK = 256
 
 
 def _column_stats(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -160,8 +161,12 @@ class RidgeHead:
             Column j belongs to ``classes_[j]``; larger = more likely. A binary ridge's single
             score ``d`` becomes the columns ``[-d, d]``.
         """
-        z = (np.asarray(features, dtype=np.float64) - self.mean_) / self.scale_
-        d = z @ self.coef_.T.astype(np.float64) + self.intercept_.astype(np.float64)
+        coef = self.coef_.T.astype(np.float64)
+        d = np.empty((len(features), coef.shape[1]))
+        for i in range(0, len(features), _STATS_CHUNK):  # bounded float64 temporaries
+            z = np.asarray(features[i : i + _STATS_CHUNK], dtype=np.float64) - self.mean_
+            d[i : i + _STATS_CHUNK] = (z / self.scale_) @ coef
+        d += self.intercept_.astype(np.float64)
         if self.coef_.shape[0] == 1 and self.classes_.size == 2:
             return np.column_stack([-d[:, 0], d[:, 0]])
         return d
