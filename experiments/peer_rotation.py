@@ -125,7 +125,11 @@ def _cell_path(out: Path, cell: tuple) -> Path:
 
 
 def table(rows: list[dict]) -> str:
-    """Markdown table: accuracy per peer and channel set, default vs rotated (seed means)."""
+    """Markdown table: accuracy per peer and channel set, default vs rotated (seed means).
+
+    Accuracy cells read ``mean [seed 0, seed 1, ...]``; times, peak RSS and model size are
+    means / maxima over the same cells.
+    """
     lines = [
         "| peer | channels | default acc | rotated acc | drop (points) | fit+predict s "
         "(default / rotated) | peak RSS MB | model MB |",
@@ -138,15 +142,15 @@ def table(rows: list[dict]) -> str:
             for v in VARIANTS
         }
         acc = {v: np.mean([r["accuracy"] for r in by[v]]) if by[v] else np.nan for v in by}
+        each = {v: "/".join(f"{r['accuracy']:.2f}" for r in by[v]) for v in by}
         secs = {
             v: np.mean([r["fit_predict_time_s"] for r in by[v]]) if by[v] else np.nan for v in by
         }
         rss = max(r["peak_rss_mb"] for r in by["default"] + by["rotated"])
         size_mb = max(r["model_size_bytes"] for r in by["default"] + by["rotated"]) / 2**20
-        n = {v: len(by[v]) for v in by}
         lines.append(
-            f"| {peer} | {channels} | {acc['default']:.3f} (n={n['default']}) | "
-            f"{acc['rotated']:.3f} (n={n['rotated']}) | "
+            f"| {peer} | {channels} | {acc['default']:.3f} [{each['default']}] | "
+            f"{acc['rotated']:.3f} [{each['rotated']}] | "
             f"{100 * (acc['default'] - acc['rotated']):+.1f} | "
             f"{secs['default']:.0f} / {secs['rotated']:.0f} | {rss:.0f} | {size_mb:.1f} |"
         )
@@ -167,6 +171,7 @@ def main(argv=None) -> Path:
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--quick", action="store_true", help="tiny smoke run (tests)")
     parser.add_argument("--force", action="store_true", help="re-run finished cells")
+    parser.add_argument("--no-run", action="store_true", help="only collect finished cells")
     parser.add_argument("--cell", nargs=5, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     size = dict(QUICK if args.quick else FULL)
@@ -181,6 +186,8 @@ def main(argv=None) -> Path:
     cells = itertools.product(args.peers, args.variants, args.channels, [k], args.seeds)
     for cell in cells:
         path = _cell_path(args.out, cell)
+        if args.no_run and not path.exists():
+            continue
         if args.force or not path.exists():
             cmd = [sys.executable, "-m", "experiments.peer_rotation", "--out", str(args.out)]
             cmd += ["--cell", *map(str, cell)] + (["--quick"] if args.quick else [])
