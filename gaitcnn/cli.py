@@ -15,7 +15,12 @@ from pathlib import Path
 import click
 
 from gaitcnn import __version__
-from gaitcnn.constants import DATA_DIR_ENV, DATASET_NAMES, TARGET_RATE_HZ
+from gaitcnn.constants import (
+    DATA_DIR_ENV,
+    DATASET_NAMES,
+    SIMULATION_VARIANTS,
+    TARGET_RATE_HZ,
+)
 from gaitcnn.io import OUISIR_SENSORS, PLAUSIBILITY_CHECKS
 from gaitcnn.registry import NETWORKS
 
@@ -216,10 +221,12 @@ skip_check_option = click.option(
 @seed_option
 @click.option(
     "--variant",
-    type=click.Choice(["default", "hard"]),
+    type=click.Choice(SIMULATION_VARIANTS),
     default="default",
     show_default=True,
-    help="hard: more session/day variation and sensor noise than the calibrated presets.",
+    help="hard: more session/day variation and sensor noise than the calibrated presets; "
+    "rotated, hard-rotated: the same with the sensor turned by a random rotation every "
+    "session (walk or day).",
 )
 @click.option(
     "--out",

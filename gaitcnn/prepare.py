@@ -32,6 +32,7 @@ from gaitcnn.cycles import GaitDetectionParams, detect_cycle_starts, overlap_win
 from gaitcnn.errors import GaitDataError
 from gaitcnn.images import ae_gdi, dense_starts, gdi, magnitude_image, valid_starts
 from gaitcnn.io import Recording
+from gaitcnn.rawwindows import GRAVITY_CHANNEL_NAMES, GRAVITY_WINDOW_S, raw_channels
 from gaitcnn.resample import resample_recording
 
 __all__ = [
@@ -58,8 +59,9 @@ REPRESENTATIONS = ("ae_gdi", "gdi", "raw")
 SEGMENTATIONS = ("gggd", "overlap", "dense")
 
 #: Image channels: the AE-GDI (or GDI) of a sensor, or the delay image of its norm
-#: (:func:`gaitcnn.images.magnitude_image`, AE-GDI representation only).
-CHANNELS = ("acc", "gyr", "acc_mag", "gyr_mag")
+#: (:func:`gaitcnn.images.magnitude_image`, AE-GDI representation only), or - raw
+#: representation only - a gravity-aligned component (:func:`gaitcnn.rawwindows.gravity_channels`).
+CHANNELS = ("acc", "gyr", "acc_mag", "gyr_mag", *GRAVITY_CHANNEL_NAMES)
 
 #: Normalisation ``(offset, scale)`` of the norm channels: |a| in units of g around 1 g, |w| in
 #: units of pi rad/s.
@@ -71,7 +73,7 @@ _MAGNITUDE_NORMALISATION = {
 #: Fields added after the first cache format, with the value that reproduces the older
 #: behaviour. ``to_dict`` omits them at that value, so the hash - and the file name - of every
 #: cache made before they existed (the paper preset's included) does not change.
-_OPTIONAL_FIELDS = {"dense_step": 0}
+_OPTIONAL_FIELDS = {"dense_step": 0, "gravity_window_s": 0.0}
 
 
 def default_cache_dir() -> Path:
@@ -115,6 +117,11 @@ class PrepareParams:
     dense_step : int
         Samples between image starts for ``segmentation="dense"`` (0 otherwise). Omitted from
         :meth:`to_dict` when 0, so older cache names are unchanged.
+    gravity_window_s : float
+        Moving-mean length of the gravity estimate of the gravity-aligned channels
+        (``acc_vert``, ``acc_horiz``, ``gyr_vert``, ``gyr_horiz``; raw representation only):
+        set to :data:`gaitcnn.rawwindows.GRAVITY_WINDOW_S` when they are asked for and left
+        at 0 otherwise (then omitted from :meth:`to_dict`, so older cache names are unchanged).
     """
 
     dataset: str
@@ -132,6 +139,7 @@ class PrepareParams:
     subset: str = "auto"
     sensor: str | None = None
     dense_step: int = 0
+    gravity_window_s: float = 0.0
 
     def __post_init__(self):
         checks = {
@@ -151,6 +159,7 @@ class PrepareParams:
             raise ValueError(
                 "the norm channels (acc_mag, gyr_mag) need representation='ae_gdi' or 'raw'"
             )
+        self._check_gravity_channels()
         if self.segmentation == "dense":
             # Dense starts ignore the cycle detector: keep its parameters out of the cache
             # hash, so detector changes do not invalidate dense caches.
@@ -160,6 +169,22 @@ class PrepareParams:
                 "dense_step must be a positive number of samples exactly when "
                 f"segmentation='dense', received dense_step={self.dense_step!r} with "
                 f"segmentation={self.segmentation!r}"
+            )
+
+    def _check_gravity_channels(self) -> None:
+        gravity = set(GRAVITY_CHANNEL_NAMES) & set(self.channels)
+        if gravity and self.representation != "raw":
+            raise ValueError(
+                f"the gravity-aligned channels {sorted(gravity)} need representation='raw', "
+                f"received representation={self.representation!r}"
+            )
+        if gravity and not self.gravity_window_s:
+            object.__setattr__(self, "gravity_window_s", GRAVITY_WINDOW_S)
+        if (self.gravity_window_s > 0) != bool(gravity) or self.gravity_window_s < 0:
+            raise ValueError(
+                "gravity_window_s must be positive exactly when gravity-aligned channels are "
+                f"asked for, received gravity_window_s={self.gravity_window_s!r} with "
+                f"channels={self.channels}"
             )
 
     @classmethod
@@ -190,8 +215,8 @@ class PrepareParams:
     @property
     def image_shape(self) -> tuple[int, int, int]:
         """Shape of one cached image, ``(height, width, n_channels)``."""
-        if self.representation == "raw":  # 3 axes per sensor, 1 column per norm
-            n = sum(1 if c in _MAGNITUDE_NORMALISATION else 3 for c in self.channels)
+        if self.representation == "raw":  # 3 axes per sensor, 1 column per scalar channel
+            n = sum(3 if c in ("acc", "gyr") else 1 for c in self.channels)
             return (1, self.width, n)
         return (self.height, self.width, len(self.channels))
 
@@ -239,8 +264,11 @@ def ensure_simulated(
     duration_s : float, optional
         McGill-like day length (default 900 s, the paper's ~15 minutes).
     variant : str, default="default"
-        ``"default"`` (calibrated presets) or ``"hard"`` (:func:`gaitcnn.simulate.harder`: more
-        session-to-session and day-to-day variation, noisier sensors; uncalibrated).
+        ``"default"`` (calibrated presets), ``"hard"`` (:func:`gaitcnn.simulate.harder`: more
+        session-to-session and day-to-day variation, noisier sensors; uncalibrated), or
+        either with the sensor turned by a random rotation every session (``"rotated"``,
+        ``"hard-rotated"``; :func:`gaitcnn.simulate.session_rotation`). Each variant has its
+        own folder (``...-<variant>``).
     progress : bool or None, default=None
         Progress bar while simulating; ``None`` shows it when stderr is a terminal.
     sensors : tuple of str, default=("center",)
@@ -313,6 +341,14 @@ def _starts_for(segment: Recording, params: PrepareParams) -> np.ndarray:
     return detect_cycle_starts(magnitude, params.rate_hz, params.detection_params())
 
 
+def _raw_columns(segment: Recording, params: PrepareParams) -> np.ndarray:
+    """Columns of the raw representation, unscaled (:func:`gaitcnn.rawwindows.raw_channels`)."""
+    return raw_channels(
+        segment.acc, segment.gyr, channels=params.channels, rate_hz=params.rate_hz,
+        gravity_window_s=params.gravity_window_s or GRAVITY_WINDOW_S,
+    )  # fmt: skip
+
+
 def images_for_recording(recording: Recording, params: PrepareParams) -> list[tuple]:
     """Turn one raw recording into ``(info, images, starts)`` per resampled segment.
 
@@ -360,15 +396,7 @@ def _recording_images(
         )
         series = [segment.gyr if c.startswith("gyr") else segment.acc for c in params.channels]
         if params.representation == "raw":
-            # axes as they are, norms (acc_mag, gyr_mag) as one column each, unscaled
-            stacked = np.hstack(
-                [
-                    np.linalg.norm(s, axis=1, keepdims=True)
-                    if name in _MAGNITUDE_NORMALISATION
-                    else s
-                    for name, s in zip(params.channels, series, strict=True)
-                ]
-            )  # (n, n_columns)
+            stacked = _raw_columns(segment, params)  # (n, n_columns)
             cols = starts[:, None] + np.arange(params.width)[None, :]
             images = stacked[cols][:, None, :, :].astype(np.float32)
         else:

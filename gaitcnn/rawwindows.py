@@ -8,10 +8,8 @@
 Data contract of :func:`gaitcnn.models.raw_cnn.build_raw_cnn` (the improved preset):
 
 1. a walk resampled to 50 Hz (:func:`gaitcnn.resample.resample_recording`);
-2. channels ``ax, ay, az, gx, gy, gz, |a|, |w|`` (m/s^2 and rad/s);
-3. windows of :data:`RAW_WINDOW_SAMPLES` samples every ``dense_step`` samples, cut by the front
-   end (:func:`gaitcnn.prepare.images_for_recording` with ``representation="raw"``) and cached
-   as ``(n_windows, 1, 64, n_channels)``;
+    "gravity_channels",
+    "gravity_direction",
 4. per-channel mean and standard deviation of the **training** windows (:func:`channel_stats`),
    stored by the builder in a ``Normalization`` layer: the model takes unscaled windows, and
    the statistics travel with every export;
@@ -22,10 +20,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from gaitcnn.constants import TARGET_RATE_HZ
+
 __all__ = [
-    "RAW_CHANNEL_NAMES",
+    "CHANNEL_SETS",
+    "GRAVITY_CHANNEL_NAMES",
+    "GRAVITY_WINDOW_S",
     "RAW_WINDOW_SAMPLES",
+    "channel_names",
     "channel_stats",
+    "column_labels",
+    "gravity_channels",
+    "gravity_direction",
     "raw_channels",
 ]
 
@@ -33,12 +39,181 @@ __all__ = [
 #: one AE-GDI (N_w = 64) and of one MiniRocket peer window.
 RAW_WINDOW_SAMPLES = 64
 
-#: Channel names of :func:`raw_channels` with a gyroscope (without one: ``ax, ay, az, |a|``).
-RAW_CHANNEL_NAMES = ("ax", "ay", "az", "gx", "gy", "gz", "|a|", "|w|")
+#: Gravity-aligned channels of :func:`gravity_channels`: vertical acceleration ``a . g``
+#: (m/s^2, gravity included), horizontal acceleration magnitude ``|a - (a . g) g|``, rotation
+#: rate about the vertical ``w . g`` (rad/s, signed) and horizontal rotation-rate magnitude.
+GRAVITY_CHANNEL_NAMES = ("acc_vert", "acc_horiz", "gyr_vert", "gyr_horiz")
+
+#: Named channel sets, as front-end channel names (:class:`gaitcnn.prepare.PrepareParams`
+#: ``channels``: ``acc``/``gyr`` = the three axes, ``acc_mag``/``gyr_mag`` = the norms,
+#: :data:`GRAVITY_CHANNEL_NAMES`). Without a gyroscope the ``gyr*`` channels are left out.
+#: ``"axes"``: the sensor axes plus the norms, which carry the sensor's orientation (right for a
+#: belt IMU that sits the same way every time). ``"norms"``: ``|a|, |w|`` only, invariant to any
+#: rotation of the sensor. ``"gravity"``: the gravity-aligned components plus the norms,
+#: invariant to a rotation that is constant over :data:`GRAVITY_WINDOW_S` (a phone placed anew
+#: in a pocket) but, unlike the norms, they keep vertical apart from horizontal motion and the
+#: sense of turning.
+CHANNEL_SETS: dict[str, tuple[str, ...]] = {
+    "axes": ("acc", "gyr", "acc_mag", "gyr_mag"),
+    "norms": ("acc_mag", "gyr_mag"),
+    "gravity": (*GRAVITY_CHANNEL_NAMES, "acc_mag", "gyr_mag"),
+}
+
+#: Column labels of each channel (three per axes channel).
+_COLUMN_LABELS = {
+    "acc": ("ax", "ay", "az"),
+    "gyr": ("gx", "gy", "gz"),
+    "acc_mag": ("|a|",),
+    "gyr_mag": ("|w|",),
+    **{name: (name,) for name in GRAVITY_CHANNEL_NAMES},
+}
+
+#: Length of the centred moving mean of the acceleration that estimates the direction of
+#: gravity (:func:`gravity_direction`). The body does not accelerate on average over whole
+#: gait cycles, so the mean of the specific force over them is gravity ("up"). 2 s spans about
+#: two strides (one stride ~1.1 s at the ~0.9 Hz stride frequency of the data sets, i.e. four
+#: steps): the boxcar passes less than ~10 % of the stride-frequency component and ~5 % of the
+#: step-frequency one (its sidelobes at 0.9 and 1.8 Hz) even when the window is not a whole
+#: number of strides, while a slow change of orientation (turning, a sensor slipping) is
+#: followed within a few seconds. An OU-ISIR walk (~5 s) holds only 2-3 such windows.
+GRAVITY_WINDOW_S = 2.0
 
 
-def raw_channels(acc: np.ndarray, gyr: np.ndarray | None = None) -> np.ndarray:
-    """Stack the axes and the orientation-free magnitudes of one resampled walk.
+def _check_imu(acc, gyr) -> tuple[np.ndarray, np.ndarray | None]:
+    acc = np.asarray(acc, dtype=np.float64)
+    if acc.ndim != 2 or acc.shape[1] != 3:
+        raise ValueError(f"acc must have shape (n_timepoints, 3), received {acc.shape}")
+    if gyr is not None:
+        gyr = np.asarray(gyr, dtype=np.float64)
+        if gyr.shape != acc.shape:
+            raise ValueError(f"gyr must have the shape of acc {acc.shape}, received {gyr.shape}")
+    return acc, gyr
+
+
+def channel_names(kind: str = "axes", *, with_gyro: bool = True) -> tuple[str, ...]:
+    """Front-end channel names of the set ``kind`` (:data:`CHANNEL_SETS`).
+
+    Examples
+    --------
+    >>> channel_names("gravity", with_gyro=False)
+    ('acc_vert', 'acc_horiz', 'acc_mag')
+    """
+    if kind not in CHANNEL_SETS:
+        raise ValueError(f"kind must be one of {tuple(CHANNEL_SETS)}, received kind={kind!r}")
+    names = CHANNEL_SETS[kind]
+    return names if with_gyro else tuple(n for n in names if not n.startswith("gyr"))
+
+
+def column_labels(channels) -> tuple[str, ...]:
+    """Labels of the columns :func:`raw_channels` returns for ``channels``.
+
+    Examples
+    --------
+    >>> column_labels(("acc", "acc_mag"))
+    ('ax', 'ay', 'az', '|a|')
+    """
+    return tuple(label for name in channels for label in _COLUMN_LABELS[name])
+
+
+def gravity_direction(
+    acc: np.ndarray, *, rate_hz: float = TARGET_RATE_HZ, window_s: float = GRAVITY_WINDOW_S
+) -> np.ndarray:
+    """Unit vector of gravity ("up") in sensor axes at every sample: a centred moving mean.
+
+    Parameters
+    ----------
+    acc : np.ndarray, shape (n_timepoints, 3)
+        Specific force in m/s^2 (gravity included), uniformly sampled.
+    rate_hz : float, default=50.0
+        Sampling rate.
+    window_s : float, default=2.0
+        Length of the moving mean (:data:`GRAVITY_WINDOW_S`). Near the ends of the walk the
+        window is cut to the samples that exist (no padding); a walk shorter than the window
+        gets the mean of its samples around each point.
+
+    Returns
+    -------
+    np.ndarray of float64, shape (n_timepoints, 3)
+        Unit vectors; a zero vector where the mean acceleration is zero (free fall).
+
+    Examples
+    --------
+    >>> up = gravity_direction(np.tile([0.0, -9.81, 0.0], (100, 1)))
+    >>> up[0].tolist()
+    [0.0, -1.0, 0.0]
+    """
+    acc, _ = _check_imu(acc, None)
+    if not (rate_hz > 0 and window_s > 0):
+        raise ValueError(f"rate_hz and window_s must be > 0, received {rate_hz!r}, {window_s!r}")
+    n = acc.shape[0]
+    half = max(1, round(window_s * rate_hz)) // 2
+    cumulative = np.vstack([np.zeros((1, 3)), np.cumsum(acc, axis=0)])
+    index = np.arange(n)
+    lo, hi = np.maximum(index - half, 0), np.minimum(index + half + 1, n)
+    mean = (cumulative[hi] - cumulative[lo]) / (hi - lo)[:, None]
+    norm = np.linalg.norm(mean, axis=1, keepdims=True)
+    return np.divide(mean, norm, out=np.zeros_like(mean), where=norm > 0)
+
+
+def gravity_channels(
+    acc: np.ndarray,
+    gyr: np.ndarray | None = None,
+    *,
+    rate_hz: float = TARGET_RATE_HZ,
+    window_s: float = GRAVITY_WINDOW_S,
+) -> dict[str, np.ndarray]:
+    """Vertical and horizontal components of acceleration and rotation rate.
+
+    With ``g`` the unit gravity direction (:func:`gravity_direction`): ``acc_vert = a . g``,
+    ``acc_horiz = |a - (a . g) g|``, ``gyr_vert = w . g``, ``gyr_horiz = |w - (w . g) g|``.
+    A rotation of the sensor that is constant over the moving mean turns ``a``, ``w`` and
+    ``g`` alike, so these channels do not change (exactly, up to rounding); sensor errors
+    that live in the sensor frame (per-axis scale, bias) break the invariance slightly.
+
+    Parameters
+    ----------
+    acc : np.ndarray, shape (n_timepoints, 3)
+        Specific force in m/s^2.
+    gyr : np.ndarray, shape (n_timepoints, 3), optional
+        Angular velocity in rad/s; without it only the acceleration channels are returned.
+    rate_hz : float, default=50.0
+    window_s : float, default=2.0
+        See :func:`gravity_direction`.
+
+    Returns
+    -------
+    dict of str to np.ndarray of float64, shape (n_timepoints,)
+        Keys of :data:`GRAVITY_CHANNEL_NAMES` (the ``gyr_*`` ones only with ``gyr``).
+
+    Examples
+    --------
+    >>> acc = np.tile([3.0, 9.81, 0.0], (50, 1))
+    >>> out = gravity_channels(acc)
+    >>> round(float(out["acc_vert"][0]), 3), round(float(out["acc_horiz"][0]), 3)
+    (10.258, 0.0)
+    """
+    acc, gyr = _check_imu(acc, gyr)
+    up = gravity_direction(acc, rate_hz=rate_hz, window_s=window_s)
+    out = {}
+    for name, vectors in (("acc", acc), ("gyr", gyr)):
+        if vectors is None:
+            continue
+        vertical = np.einsum("ij,ij->i", vectors, up)
+        out[f"{name}_vert"] = vertical
+        out[f"{name}_horiz"] = np.linalg.norm(vectors - vertical[:, None] * up, axis=1)
+    return out
+
+
+def raw_channels(
+    acc: np.ndarray,
+    gyr: np.ndarray | None = None,
+    *,
+    channels=None,
+    kind: str = "axes",
+    rate_hz: float = TARGET_RATE_HZ,
+    gravity_window_s: float = GRAVITY_WINDOW_S,
+) -> np.ndarray:
+    """The raw-window columns of one resampled walk: the one definition of every channel.
 
     Parameters
     ----------
@@ -46,12 +221,27 @@ def raw_channels(acc: np.ndarray, gyr: np.ndarray | None = None) -> np.ndarray:
         Acceleration in m/s^2.
     gyr : np.ndarray, shape (n_timepoints, 3), optional
         Angular velocity in rad/s; None when the sensor has no gyroscope.
+    channels : sequence of str, optional
+        Front-end channel names, in order (``acc``, ``gyr``, ``acc_mag``, ``gyr_mag``,
+        :data:`GRAVITY_CHANNEL_NAMES`). Default: the set ``kind``.
+    kind : {"axes", "norms", "gravity"}, default="axes"
+        A named set (:data:`CHANNEL_SETS`), used when ``channels`` is None; without a
+        gyroscope its ``gyr*`` channels are left out.
+    rate_hz : float, default=50.0
+        Sampling rate (for the gravity estimate).
+    gravity_window_s : float, default=2.0
+        Moving-mean length of the gravity estimate (:data:`GRAVITY_WINDOW_S`).
 
     Returns
     -------
-    np.ndarray of float32, shape (n_timepoints, 8) or (n_timepoints, 4)
-        :data:`RAW_CHANNEL_NAMES`, or ``ax, ay, az, |a|`` when ``gyr`` is None. The same
-        channels, in the same order, as the MiniRocket peer.
+    np.ndarray of float32, shape (n_timepoints, n_columns)
+        Axes as they are (three columns), one column per scalar channel; labels by
+        :func:`column_labels`.
+
+    Raises
+    ------
+    ValueError
+        For an unknown channel, or a ``gyr*`` channel without ``gyr``.
 
     Examples
     --------
@@ -59,20 +249,30 @@ def raw_channels(acc: np.ndarray, gyr: np.ndarray | None = None) -> np.ndarray:
     [[3.0, 4.0, 0.0, 5.0]]
     >>> raw_channels(np.zeros((5, 3)), np.ones((5, 3))).shape
     (5, 8)
+    >>> raw_channels(np.zeros((5, 3)), np.ones((5, 3)), kind="gravity").shape
+    (5, 6)
     """
-    acc = np.asarray(acc, dtype=np.float64)
-    if acc.ndim != 2 or acc.shape[1] != 3:
-        raise ValueError(f"acc must have shape (n_timepoints, 3), received {acc.shape}")
-    parts = [acc]
-    if gyr is not None:
-        gyr = np.asarray(gyr, dtype=np.float64)
-        if gyr.shape != acc.shape:
-            raise ValueError(f"gyr must have the shape of acc {acc.shape}, received {gyr.shape}")
-        parts.append(gyr)
-    parts.append(np.linalg.norm(acc, axis=1, keepdims=True))
-    if gyr is not None:
-        parts.append(np.linalg.norm(gyr, axis=1, keepdims=True))
-    return np.hstack(parts).astype(np.float32)
+    acc, gyr = _check_imu(acc, gyr)
+    if channels is None:
+        channels = channel_names(kind, with_gyro=gyr is not None)
+    unknown = [c for c in channels if c not in _COLUMN_LABELS]
+    if unknown:
+        raise ValueError(f"unknown channels {unknown}; known: {list(_COLUMN_LABELS)}")
+    if gyr is None and any(c.startswith("gyr") for c in channels):
+        raise ValueError(f"channels {tuple(channels)} need a gyroscope, received gyr=None")
+    vectors = {"acc": acc, "gyr": gyr}
+    gravity = {}
+    if set(channels) & set(GRAVITY_CHANNEL_NAMES):
+        gravity = gravity_channels(acc, gyr, rate_hz=rate_hz, window_s=gravity_window_s)
+    columns = []
+    for name in channels:
+        if name in vectors:
+            columns.append(vectors[name])
+        elif name.endswith("_mag"):
+            columns.append(np.linalg.norm(vectors[name[:3]], axis=1, keepdims=True))
+        else:
+            columns.append(gravity[name][:, None])
+    return np.hstack(columns).astype(np.float32)
 
 
 def channel_stats(windows) -> tuple[np.ndarray, np.ndarray]:

@@ -144,8 +144,9 @@ class PeerSpec:
     Attributes
     ----------
     implementation : str
-        Import path ``"module:class"`` of the classifier (fit / decision_function on windows
-        of shape (n, n_channels, n_timepoints)).
+        Import path ``"module:class"`` of the classifier, a
+        :class:`gaitcnn.peers.WindowPeer` (fit / decision_function on windows of shape
+        (n, n_channels, n_timepoints), to_arrays / from_arrays).
     label : str
         Name used in tables and plots.
     """
@@ -161,9 +162,13 @@ class PeerSpec:
 #: Peer methods from outside the paper, run on exactly the same splits (``--method``).
 PEERS: dict[str, PeerSpec] = {
     "minirocket": PeerSpec(
-        "gaitcnn.peers.minirocket:MiniRocketWindowClassifier",
-        "MiniRocket peer (random kernels + ridge)",
+        "gaitcnn.peers._rocket:MiniRocketPeer", "MiniRocket peer (random kernels + ridge)"
     ),
+    "multirocket": PeerSpec(
+        "gaitcnn.peers._rocket:MultiRocketPeer",
+        "MultiRocket peer (random kernels, four pooling operators, first differences + ridge)",
+    ),
+    "rdst": PeerSpec("gaitcnn.peers.rdst:RDSTPeer", "RDST peer (random dilated shapelets + ridge)"),
 }
 
 

@@ -43,7 +43,7 @@ from scipy.spatial.transform import Rotation
 
 from gaitcnn import __version__
 from gaitcnn._atomic import staged_dir
-from gaitcnn.constants import OUISIR_RATE_HZ, STANDARD_GRAVITY
+from gaitcnn.constants import OUISIR_RATE_HZ, SIMULATION_VARIANTS, STANDARD_GRAVITY
 from gaitcnn.io._formats import (
     mcgill_filename,
     ouisir_automatic_filename,
@@ -66,6 +66,7 @@ __all__ = [
     "harder",
     "load_truth",
     "random_rotation",
+    "session_rotation",
     "simulate_mcgill",
     "simulate_ouisir",
     "simulate_session",
@@ -98,6 +99,7 @@ N_ANGLE_HARMONICS = 4
 # Spawn-key codes keep the random streams of different purposes apart.
 _KEY_WALK, _KEY_OUISIR, _KEY_MCGILL, _KEY_CALIB = 0, 1, 2, 3
 _KIND_SUBJECT, _KIND_SESSION, _KIND_SIGNAL, _KIND_META, _KIND_SENSOR = 0, 1, 2, 3, 4
+_KIND_ROTATION = 5  # the extra sensor rotation of the rotated variants (own stream)
 
 
 def _rng(seed: int, *key: int) -> np.random.Generator:
@@ -269,8 +271,10 @@ _POCKET = SimulatorPreset(
     messy_irregular_prob=0.07,  # stride regularity < 0.4 in ~11 % of sessions
 )
 
-#: Data-set variants: ``"default"`` (calibrated) and ``"hard"`` (:func:`harder`).
-VARIANTS = ("default", "hard")
+#: Data-set variants: ``"default"`` (calibrated), ``"hard"`` (:func:`harder`), and both with
+#: the sensor turned anew every session (:func:`session_rotation`): ``"rotated"``,
+#: ``"hard-rotated"``. Uncalibrated, like ``"hard"``: no real statistic was matched.
+VARIANTS = SIMULATION_VARIANTS
 
 
 def harder(preset: SimulatorPreset) -> SimulatorPreset:
@@ -326,10 +330,13 @@ PRESETS: dict[str, SimulatorPreset] = {"waist": _WAIST, "pocket": _POCKET}
 PRESETS.update({f"{name}-hard": harder(p) for name, p in list(PRESETS.items())})
 
 
-def _variant_preset(base: str, variant: str) -> str:
+def _variant_parts(base: str, variant: str) -> tuple[str, bool]:
+    """Preset name of a variant and whether its sessions get a random sensor rotation."""
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {VARIANTS}, received: {variant!r}")
-    return base if variant == "default" else f"{base}-{variant}"
+    rotated = variant.endswith("rotated")
+    hard = variant.startswith("hard")
+    return (f"{base}-hard" if hard else base), rotated
 
 
 #: Pocket placements: in-plane angle of gravity in the phone's x-y plane (deg) and probability.
@@ -413,6 +420,43 @@ def apply_rotation(rotation: np.ndarray, vectors: np.ndarray) -> np.ndarray:
 
 def _rotvec_deg(x: float, y: float, z: float) -> np.ndarray:
     return Rotation.from_rotvec(np.radians([x, y, z])).as_matrix()
+
+
+def session_rotation(seed: int, dataset_key: int, *key: int) -> np.ndarray:
+    """The extra sensor rotation of one session in the rotated variants, uniform on SO(3).
+
+    Parameters
+    ----------
+    seed : int
+        Data-set seed.
+    dataset_key : int
+        Data-set code of the random streams (OU-ISIR or McGill).
+    *key : int
+        Subject index, session index and device code.
+
+    Returns
+    -------
+    np.ndarray, shape (3, 3)
+        Proper rotation matrix.
+
+    Notes
+    -----
+    Uncalibrated: it stands for a device put back anew between walks (a phone dropped into a
+    pocket or bag any way round), the worst case for channels that read the sensor axes. The
+    rotation is rigid and turns the whole IMU: it pre-multiplies the body -> sensor mounting
+    matrix, so the accelerometer (gravity included) and the gyroscope turn together, while
+    sensor-frame errors (scale, bias, noise, quantisation) stay in the sensor frame. It is
+    constant within a session; every session (OU-ISIR: every walk; McGill: every day) and
+    device draws its own from a separate stream, so the other random streams - and with them
+    the default variant - are unchanged.
+
+    Examples
+    --------
+    >>> r = session_rotation(0, 1, 7, 0, 0)
+    >>> bool(np.allclose(r @ r.T, np.eye(3))), round(float(np.linalg.det(r)), 6)
+    (True, 1.0)
+    """
+    return random_rotation(_rng(seed, dataset_key, _KIND_ROTATION, *key))
 
 
 # Body axes are (AP forward, ML left, V up). Mounting matrices map body -> sensor coordinates.
@@ -1131,7 +1175,10 @@ def simulate_ouisir(
         Manual-subset sensors among ``"center"``, ``"left"``, ``"right"``, ``"android"`` (the
         Android files have all-zero gyroscope columns).
     variant : str, default="default"
-        ``"default"`` (the calibrated waist preset) or ``"hard"`` (:func:`harder`).
+        ``"default"`` (the calibrated waist preset), ``"hard"`` (:func:`harder`), or either
+        with every walk's sensors turned by a random rotation (``"rotated"``,
+        ``"hard-rotated"``; :func:`session_rotation`; the truth then records each file's
+        ``sensor_rotation_rotvec`` in radians).
     progress : bool or None, default=False
         Progress bar over the subjects on stderr; ``None`` shows it when stderr is a terminal.
 
@@ -1177,7 +1224,7 @@ def _write_ouisir(
     bad = [s for s in sensors if s not in _OUISIR_SENSORS]
     if bad:
         raise ValueError(f"unknown sensors {bad!r}; expected some of {sorted(_OUISIR_SENSORS)}")
-    preset = _variant_preset("waist", variant)
+    preset, rotated = _variant_parts("waist", variant)
     ids = _ouisir_subject_ids(n_subjects, seed)
     files: list[Path] = []
     truth: dict = {}
@@ -1198,11 +1245,19 @@ def _write_ouisir(
             sig_rng = _rng(seed, _KEY_OUISIR, _KIND_SIGNAL, k, s_idx)
             motion = _synthesize_motion(session, t, sig_rng)
             readings: dict[str, tuple] = {}
+            turned: dict[str, list] = {}  # rotated variants: extra rotation per device
             need = ["center"] if "automatic" in subsets else []
             need += [s for s in sensors if "manual" in subsets and s not in need]
             for j, sensor in enumerate(need):
                 srng = _rng(seed, _KEY_OUISIR, _KIND_SENSOR, k, s_idx, j)
                 mount, lever = _ouisir_sensor_mount(sensor, session, srng)
+                if rotated:
+                    code = list(_OUISIR_SENSORS).index(sensor)
+                    extra = session_rotation(seed, _KEY_OUISIR, k, s_idx, code)
+                    mount = extra @ mount
+                    turned[sensor] = [
+                        round(float(v), 6) for v in Rotation.from_matrix(extra).as_rotvec()
+                    ]
                 android = sensor == "android"
                 acc, gyr = _sensor_reading(
                     session,
@@ -1253,6 +1308,8 @@ def _write_ouisir(
                     "cycle_starts_s": cs,
                     "subject": subject.summary(),
                 }
+                if rotated:
+                    truth[rel.as_posix()]["sensor_rotation_rotvec"] = turned[sensor]
     (root / "IDGenderAgelist.csv").write_bytes(("\r\n".join(id_lines) + "\r\n").encode("ascii"))
     _write_info(
         root,
@@ -1315,7 +1372,9 @@ def simulate_mcgill(
     gz : bool, default=False
         Gzip the files (``.csv.gz``).
     variant : str, default="default"
-        ``"default"`` (the calibrated pocket preset) or ``"hard"`` (:func:`harder`).
+        ``"default"`` (the calibrated pocket preset), ``"hard"`` (:func:`harder`), or either
+        with the phone turned by a uniform random rotation every day on top of its pocket
+        placement (``"rotated"``, ``"hard-rotated"``; :func:`session_rotation`).
     progress : bool or None, default=False
         Progress bar over the subjects on stderr; ``None`` shows it when stderr is a terminal.
 
@@ -1355,7 +1414,7 @@ def _write_mcgill(
     progress: bool | None = False,
 ) -> SimulationResult:
     """Write the data set of :func:`simulate_mcgill` into ``root`` (no staging)."""
-    preset = _variant_preset("pocket", variant)
+    preset, rotated = _variant_parts("pocket", variant)
     files: list[Path] = []
     truth: dict = {}
     for k in _progress(range(n_subjects), progress, "simulate McGill"):
@@ -1366,6 +1425,9 @@ def _write_mcgill(
             session = draw_session(
                 subject, _rng(seed, _KEY_MCGILL, _KIND_SESSION, k, day), day_state=day_state
             )
+            if rotated:
+                extra = session_rotation(seed, _KEY_MCGILL, k, day, 0)
+                session = dataclasses.replace(session, mount=extra @ session.mount)
             sig_rng = _rng(seed, _KEY_MCGILL, _KIND_SIGNAL, k, day)
             start_ms = 1_300_000_000_000 + int(sig_rng.integers(0, 10**9)) + day * 86_400_000
             t_ms = _android_timestamps_ms(duration_s, sig_rng, start_ms)
@@ -1384,6 +1446,9 @@ def _write_mcgill(
                 "t0_ms": int(t_ms[0]),
                 "subject": subject.summary(),
             }
+            if rotated:
+                rotvec = Rotation.from_matrix(extra).as_rotvec()
+                truth[name]["sensor_rotation_rotvec"] = [round(float(v), 6) for v in rotvec]
     _write_info(
         root,
         "McGill",

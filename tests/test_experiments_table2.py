@@ -98,7 +98,9 @@ def test_comparison(results):
         assert int(row["peak_rss_mb"]) > 50 and float(row["model_mb"]) > 0
         assert float(row["wall_time_s"]) > 0
     assert (
-        json.loads((Path(rows[1]["run_dir"]) / "config.json").read_text())["labeling"]["preset"]
+        json.loads((Path(rows[1]["run_dir"]) / "config.json").read_text())["labeling"]["model"][
+            "preset"
+        ]
         == "improved"
     )
     assert (res / "comparison.png").stat().st_size > 1000

@@ -329,7 +329,7 @@ def test_mixed_sensors_name_a_file_of_each_kind(android_root, tmp_path):
     from gaitcnn.errors import GaitDataError
     from gaitcnn.labeling import run_labeling
 
-    base, root = android_root
+    _, root = android_root
     mixed = tmp_path / "ManualExtractionData" / "IMUZCenter"
     shutil.copytree(root / "ManualExtractionData" / "IMUZCenter", mixed)
     phone = sorted((root / "ManualExtractionData" / "Android").glob("*.csv"))[-1]

@@ -7,11 +7,13 @@ import importlib
 import json
 import sys
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pytest
 
 from gaitcnn.simulate import (
+    COMPLETE_MARKER,
     INFO_FILENAME,
     TRUTH_FILENAME,
     SimulatedWalk,
@@ -394,3 +396,144 @@ class TestHardVariant:
         assert a != b and b.name.endswith("-hard") and not a.name.endswith("-hard")
         assert json.loads((b / INFO_FILENAME).read_text())["parameters"]["preset"] == "pocket-hard"
         assert (a / "subject01_day1.csv").read_bytes() != (b / "subject01_day1.csv").read_bytes()
+
+
+# ----------------------------------------------------------------------------- rotated variants
+def _digest(root: Path) -> str:
+    """sha256 of every data and truth file (not the info files, which carry the version)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and path.name not in (INFO_FILENAME, "README.txt", COMPLETE_MARKER):
+            h.update(path.relative_to(root).as_posix().encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def _ouisir_rows(root: Path, rel: str) -> tuple[np.ndarray, np.ndarray]:
+    """(acc in m/s^2, gyr in rad/s) of one simulated OU-ISIR file."""
+    rows = np.loadtxt(root / rel, delimiter=",", skiprows=2)
+    return rows[:, 3:] * 9.80665, rows[:, :3]
+
+
+def _angle_deg(u: np.ndarray, v: np.ndarray) -> float:
+    cos = np.dot(u, v) / (np.linalg.norm(u) * np.linalg.norm(v))
+    return float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
+
+
+@pytest.fixture(scope="module")
+def rotated_pair(tmp_path_factory):
+    """The same 16 OU-ISIR-like subjects, default and rotated (manual subset, centre IMU)."""
+    base = tmp_path_factory.mktemp("rotated")
+    kw = dict(n_subjects=16, seed=2, subsets=("manual",))
+    return (
+        simulate_ouisir(base / "default", **kw),
+        simulate_ouisir(base / "rotated", variant="rotated", **kw),
+    )
+
+
+class TestRotatedVariant:
+    # Digests of the data written before the rotated variants existed (commit 45cbe30): adding
+    # them must not change one byte of the default or hard data sets.
+    GOLDEN: ClassVar[dict] = {
+        "default": (
+            "32b752c047e7ba75e7ed231d639a38106ce5e2f125ee7978c7894c014fbd630a",
+            "912d099315bd1d9252e6805d1dac50f50fc348a680ca2381822d46e7f6252f17",
+        ),
+        "hard": (
+            "b094d4c43424b96d2e56f1d1da442ccfd43d7a237b0a85bdac3758be7ec23c8c",
+            "a6df0ab436ded2c3276dd12f827bebafacb0074ebfd4ee7b85bc245dddd5cee6",
+        ),
+    }
+
+    @staticmethod
+    def _both(tmp_path: Path, variant: str, seed: int = 5):
+        sensors = ("center", "left", "right", "android")
+        a = simulate_ouisir(
+            tmp_path / f"o-{variant}-{seed}", n_subjects=3, seed=seed, sensors=sensors,
+            variant=variant,
+        )  # fmt: skip
+        b = simulate_mcgill(
+            tmp_path / f"m-{variant}-{seed}", n_subjects=2, duration_s=20.0, seed=seed,
+            variant=variant,
+        )  # fmt: skip
+        return _digest(a.root), _digest(b.root)
+
+    @pytest.mark.parametrize("variant", ["default", "hard"])
+    def test_earlier_variants_are_byte_identical(self, tmp_path, variant):
+        assert self._both(tmp_path, variant) == self.GOLDEN[variant]
+
+    def test_deterministic_with_the_seed(self, tmp_path):
+        first = self._both(tmp_path / "a", "rotated")
+        assert first == self._both(tmp_path / "b", "rotated")
+        assert first[0] != self._both(tmp_path / "c", "rotated", seed=6)[0]
+        assert first[0] not in (self.GOLDEN["default"][0], self._both(tmp_path, "hard-rotated")[0])
+
+    def test_rigid_rotation_of_acc_and_gyro_together(self, rotated_pair):
+        """rotated ~= R default for both sensors, with the R the truth records."""
+        from scipy.spatial.transform import Rotation
+
+        default, rotated = rotated_pair
+        assert set(default.truth) == set(rotated.truth)
+        for rel, info in rotated.truth.items():
+            turn = Rotation.from_rotvec(info["sensor_rotation_rotvec"]).as_matrix()
+            acc0, gyr0 = _ouisir_rows(default.root, rel)
+            acc1, gyr1 = _ouisir_rows(rotated.root, rel)
+            # what remains is the sensor-frame error applied before vs after the turn: per-axis
+            # scale (sd 1.6 %, i.e. up to ~0.35 m/s^2 at |a| ~ 10), bias, noise, 0.002 g steps;
+            # the transposed (wrong) rotation leaves 0.8-13 m/s^2 on the same walks
+            acc_residual = np.sqrt(np.mean((acc1 - apply_rotation(turn, acc0)) ** 2))
+            gyr_residual = np.sqrt(np.mean((gyr1 - apply_rotation(turn, gyr0)) ** 2))
+            assert acc_residual < 0.5, rel  # m/s^2
+            assert gyr_residual < 0.04, rel  # rad/s: noise 0.018 x sqrt(2), bias 0.005
+            # a mis-rotated gyroscope (e.g. left in the old frame) would be far off
+            assert np.sqrt(np.mean((gyr1 - gyr0) ** 2)) > 3 * gyr_residual
+
+    def test_gravity_turns_between_walks_norms_do_not(self, rotated_pair):
+        default, rotated = rotated_pair
+
+        def per_subject(result):
+            out: dict = {}
+            for rel, info in result.truth.items():
+                acc, _ = _ouisir_rows(result.root, rel)
+                norm = np.linalg.norm(acc, axis=1)
+                out.setdefault(info["subject_id"], {})[info["session"]] = (
+                    acc.mean(axis=0),
+                    norm.mean(),
+                    norm.std(),
+                )
+            return out
+
+        d, r = per_subject(default), per_subject(rotated)
+        turn_d = [_angle_deg(v["gallery"][0], v["probe"][0]) for v in d.values()]
+        turn_r = [_angle_deg(v["gallery"][0], v["probe"][0]) for v in r.values()]
+        # default: the belt IMU sits the same way twice (~2 deg); rotated: uniform on SO(3),
+        # median angle between two random directions 90 deg
+        assert np.median(turn_d) < 6.0
+        assert np.median(turn_r) > 45.0 and min(turn_r) > 2 * np.median(turn_d)
+        mean_ratio = [r[s][w][1] / d[s][w][1] for s in d for w in ("gallery", "probe")]
+        sd_ratio = [r[s][w][2] / d[s][w][2] for s in d for w in ("gallery", "probe")]
+        # |a| is orientation-free up to the per-axis scale error (sd 1.6 %), which now meets
+        # gravity on another axis: a few % per walk, nothing on average
+        assert np.median(np.abs(np.log(mean_ratio))) < 0.015
+        assert np.max(np.abs(np.log(mean_ratio))) < 0.06
+        assert abs(np.mean(np.log(mean_ratio))) < 0.01
+        assert np.median(np.abs(np.log(sd_ratio))) < 0.05
+
+    def test_ensure_simulated_and_cli_accept_rotated(self, tmp_path):
+        from click.testing import CliRunner
+
+        from gaitcnn.cli import main
+        from gaitcnn.prepare import ensure_simulated
+
+        root = ensure_simulated("ouisir", cache_dir=tmp_path, n_subjects=2, variant="rotated")
+        assert root.name.endswith("-rotated")
+        info = json.loads((root / INFO_FILENAME).read_text())["parameters"]
+        assert info["variant"] == "rotated" and info["preset"] == "waist"
+        args = ["simulate", "--dataset", "mcgill", "--subjects", "1", "--duration-s", "20"]
+        out = tmp_path / "cli"
+        result = CliRunner().invoke(main, [*args, "--variant", "hard-rotated", "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        truth = load_truth(out)
+        assert all(len(d["sensor_rotation_rotvec"]) == 3 for d in truth.values())

@@ -21,9 +21,13 @@ Pipeline (every default documented at its constant):
    unscaled m/s^2 (~10) would drown rad/s (~1); the mean barely matters (kernel weights sum to
    zero) but centring keeps the zero padding of dilated convolutions neutral;
 5. MiniRocket (aeon) fitted on those windows, seeded; ``n_jobs=1`` by default;
-6. ``StandardScaler`` + ``RidgeClassifierCV(alphas=logspace(-3, 3, 10))`` (above
+6. standardised features + ``RidgeClassifierCV(alphas=logspace(-3, 3, 10))`` (above
    :data:`MAX_LOO_WINDOWS` training windows the penalty is picked on a seeded subset and the
    ridge is fitted on all windows by Cholesky).
+
+Steps 4-6 are :class:`gaitcnn.peers.MiniRocketPeer`, the ``"minirocket"`` member of the peer
+family (:data:`gaitcnn.peers.PEERS`, with MultiRocket and RDST); :class:`MiniRocketClassifier`
+adds the windows and the per-walk sums.
 
 aeon (and with it numba and scikit-learn) is an optional dependency, ``pip install
 'gaitcnn[peers]'``; importing this module does not import it.
@@ -32,15 +36,20 @@ aeon (and with it numba and scikit-learn) is an optional dependency, ``pip insta
 from __future__ import annotations
 
 import logging
-import pickle
-import time
 from collections.abc import Mapping, Sequence
 
-import click
 import numpy as np
 
 from gaitcnn.constants import TARGET_RATE_HZ
-from gaitcnn.rawwindows import raw_channels
+from gaitcnn.peers._base import (
+    AEON_MISSING_MESSAGE,
+    CHUNK_WINDOWS,
+    PeerDependencyError,
+    import_aeon,
+)
+from gaitcnn.peers._ridge import MAX_LOO_WINDOWS, RIDGE_ALPHAS
+from gaitcnn.peers._rocket import MiniRocketFeatures
+from gaitcnn.rawwindows import CHANNEL_SETS, column_labels, raw_channels
 
 __all__ = [
     "AEON_MISSING_MESSAGE",
@@ -53,7 +62,6 @@ __all__ = [
     "RIDGE_ALPHAS",
     "MiniRocketClassifier",
     "MiniRocketFeatures",
-    "MiniRocketWindowClassifier",
     "PeerDependencyError",
     "make_windows",
     "minirocket_image_features",
@@ -64,9 +72,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-#: The message shown when aeon is missing (also the text of :class:`PeerDependencyError`).
-AEON_MISSING_MESSAGE = "MiniRocket needs the optional dependency aeon: pip install 'gaitcnn[peers]'"
 
 #: Window length in seconds. 1.28 s = 64 samples at 50 Hz, the time span of one AE-GDI
 #: (N_w = 64, longer than one gait cycle), so one MiniRocket window and one CNN image see the
@@ -85,52 +90,18 @@ DEFAULT_STEP_S = 0.16
 #: MiniRocket's own default (rounded down to a multiple of 84 kernels: 9,996 features).
 DEFAULT_NUM_KERNELS = 10_000
 
-#: Ridge penalties tried by leave-one-out (generalised) cross-validation, as in the MiniRocket
-#: paper and aeon's ``MiniRocketClassifier``.
-RIDGE_ALPHAS: tuple[float, ...] = tuple(float(a) for a in np.logspace(-3, 3, 10))
-
-#: Above this many training windows the ridge penalty is chosen by ``RidgeClassifierCV``'s
-#: efficient leave-one-out on a seeded subset of this many windows, and the ridge with that
-#: penalty is then fitted on all windows by one Cholesky solve of the (n_features x
-#: n_features) normal equations. Reason: the exact leave-one-out needs an eigendecomposition of
-#: the n x n Gram matrix (n <= n_features) or an SVD of the n x n_features design (n >
-#: n_features): 21 s at n = 4096 on one core, but more than 20 min for the ~16,500 gallery
-#: windows of K = 744, while the Cholesky fit costs about a minute. K = 100 (~2,200 windows)
-#: stays below the limit and uses plain ``RidgeClassifierCV``.
-MAX_LOO_WINDOWS = 4096
-
 #: Windows sampled (seeded) to fit the transform for authentication (biases are quantiles of
 #: convolution outputs of randomly chosen fitting windows; a few thousand windows are plenty:
 #: MiniRocket draws one window per (kernel, dilation) pair, i.e. < 84 x 32 draws).
 DEFAULT_FIT_WINDOWS = 2048
 
 #: Channel names of :func:`signal_channels` with a gyroscope (without: acc axes and "|a|").
-CHANNEL_NAMES = ("ax", "ay", "az", "gx", "gy", "gz", "|a|", "|w|")
-
-#: Windows transformed per MiniRocket call (bounds the float32 working copy; progress unit).
-_CHUNK_WINDOWS = 1024
+CHANNEL_NAMES = column_labels(CHANNEL_SETS["axes"])
 
 
 # --------------------------------------------------------------------------------------------
 # Optional dependency
 # --------------------------------------------------------------------------------------------
-
-
-class PeerDependencyError(ImportError, click.ClickException):
-    """An optional peer dependency is missing.
-
-    It is an :class:`ImportError` for library callers and a :class:`click.ClickException` for
-    the command line, where click prints ``Error: <message>`` and exits with status 1 instead
-    of a traceback.
-    """
-
-    def __init__(self, message: str):
-        ImportError.__init__(self, message)
-        click.ClickException.__init__(self, message)
-
-    def __str__(self) -> str:
-        """The message alone."""
-        return self.message
 
 
 def require_aeon() -> type:
@@ -147,12 +118,7 @@ def require_aeon() -> type:
         If aeon (or one of its own dependencies, numba and scikit-learn) cannot be imported;
         the message says ``pip install 'gaitcnn[peers]'``.
     """
-    try:
-        from aeon.transformations.collection.convolution_based import MiniRocket
-        from sklearn.linear_model import RidgeClassifierCV  # noqa: F401 - aeon's dependency
-    except ImportError as exc:
-        raise PeerDependencyError(AEON_MISSING_MESSAGE) from exc
-    return MiniRocket
+    return import_aeon("aeon.transformations.collection.convolution_based", "MiniRocket")
 
 
 # --------------------------------------------------------------------------------------------
@@ -184,10 +150,6 @@ def signal_channels(acc: np.ndarray, gyr: np.ndarray | None = None) -> np.ndarra
     (5, 8)
     """
     return raw_channels(acc, gyr)  # the raw-window CNN's channels: one definition
-
-
-def _channel_names(n_channels: int) -> tuple[str, ...]:
-    return CHANNEL_NAMES if n_channels == 8 else ("ax", "ay", "az", "|a|")
 
 
 def window_starts(n_timepoints: int, window_samples: int, step_samples: int) -> np.ndarray:
@@ -270,133 +232,15 @@ def make_windows(
 
 
 # --------------------------------------------------------------------------------------------
-# Transform and classifier
+# Classifier of walks: windows + the minirocket member of the peer family
 # --------------------------------------------------------------------------------------------
-
-
-class MiniRocketFeatures:
-    """Per-channel scaling + aeon MiniRocket, fitted once, seeded.
-
-    Parameters
-    ----------
-    num_kernels : int, default=10_000
-        MiniRocket ``n_kernels`` (rounded down to a multiple of 84 by aeon).
-    seed : int, default=0
-        ``random_state`` of MiniRocket (channel combinations and the windows its biases are
-        drawn from).
-    n_jobs : int, default=1
-        numba threads for the transform (must not exceed ``NUMBA_NUM_THREADS``).
-
-    Notes
-    -----
-    MiniRocket's fit uses the data only to set the biases (quantiles of the convolution
-    outputs of randomly drawn fitting windows); labels are never used. aeon seeds numpy's
-    *global* legacy RNG during the fit; the previous global state is restored afterwards.
-    """
-
-    def __init__(self, *, num_kernels: int = DEFAULT_NUM_KERNELS, seed: int = 0, n_jobs: int = 1):
-        self.num_kernels = int(num_kernels)
-        self.seed = int(seed)
-        self.n_jobs = int(n_jobs)
-
-    def fit(self, windows: np.ndarray) -> MiniRocketFeatures:
-        """Estimate the channel scaling and fit MiniRocket on ``windows``.
-
-        Parameters
-        ----------
-        windows : np.ndarray, shape (n_windows, n_channels, n_timepoints)
-            ``n_timepoints >= 9`` (MiniRocket's kernel length).
-
-        Returns
-        -------
-        MiniRocketFeatures
-            ``self``, with ``channel_mean_``, ``channel_scale_``, ``transform_`` and
-            ``n_features_`` set.
-        """
-        minirocket_cls = require_aeon()
-        windows = _check_windows(windows)
-        # One mean / sd per channel over every sample of every fitting window.
-        self.channel_mean_ = windows.mean(axis=(0, 2), dtype=np.float64).astype(np.float32)
-        sd = windows.std(axis=(0, 2), dtype=np.float64)
-        self.channel_scale_ = np.where(sd > 1e-8, sd, 1.0).astype(np.float32)
-        transform = minirocket_cls(
-            n_kernels=self.num_kernels, n_jobs=self.n_jobs, random_state=self.seed
-        )
-        state = np.random.get_state()  # noqa: NPY002 - aeon reseeds the legacy global RNG
-        try:
-            transform.fit(self._scaled(windows))
-        finally:
-            np.random.set_state(state)  # noqa: NPY002
-        self.transform_ = transform
-        self.n_channels_ = int(windows.shape[1])
-        self.n_timepoints_ = int(windows.shape[2])
-        self.n_features_ = int(transform.parameters[4].size)
-        return self
-
-    def _scaled(self, windows: np.ndarray) -> np.ndarray:
-        return (windows - self.channel_mean_[None, :, None]) / self.channel_scale_[None, :, None]
-
-    def transform(
-        self, windows: np.ndarray, *, progress: bool = False, desc: str = "minirocket"
-    ) -> np.ndarray:
-        """MiniRocket features of ``windows``, in chunks.
-
-        Parameters
-        ----------
-        windows : np.ndarray, shape (n_windows, n_channels, n_timepoints)
-            Same channels and length as the fitting windows.
-        progress : bool, default=False
-            tqdm progress bar (unit: windows) on stderr.
-        desc : str, default="minirocket"
-            Progress bar label.
-
-        Returns
-        -------
-        np.ndarray of float32, shape (n_windows, n_features)
-            Proportions of positive values, in [0, 1].
-        """
-        from tqdm.auto import tqdm
-
-        if not hasattr(self, "transform_"):
-            raise RuntimeError("MiniRocketFeatures.transform called before fit")
-        windows = _check_windows(windows, allow_empty=True)
-        if windows.shape[1:] != (self.n_channels_, self.n_timepoints_):
-            raise ValueError(
-                f"windows must have shape (n, {self.n_channels_}, {self.n_timepoints_}) like the "
-                f"fitting windows, received {windows.shape}"
-            )
-        out = np.empty((windows.shape[0], self.n_features_), dtype=np.float32)
-        with tqdm(total=len(windows), desc=desc, unit="win", disable=not progress) as bar:
-            for i in range(0, len(windows), _CHUNK_WINDOWS):
-                chunk = windows[i : i + _CHUNK_WINDOWS]
-                out[i : i + len(chunk)] = self.transform_.transform(self._scaled(chunk))
-                bar.update(len(chunk))
-        return out
-
-
-def _check_windows(windows, *, allow_empty: bool = False) -> np.ndarray:
-    windows = np.asarray(windows, dtype=np.float32)
-    if windows.ndim != 3:
-        raise ValueError(
-            f"windows must have shape (n_windows, n_channels, n_timepoints), got {windows.shape}"
-        )
-    if windows.shape[2] < 9:
-        raise ValueError(f"windows need >= 9 time points (MiniRocket), got {windows.shape[2]}")
-    if not allow_empty and windows.shape[0] == 0:
-        raise ValueError("no windows to fit on")
-    return windows
-
-
-def _decision_2d(ridge, features: np.ndarray) -> np.ndarray:
-    """Ridge decision scores as (n, n_classes); a binary ridge's (n,) becomes [-d, d]."""
-    d = np.asarray(ridge.decision_function(features), dtype=np.float64)
-    if d.ndim == 1:
-        return np.column_stack([-d, d])
-    return d
 
 
 class MiniRocketClassifier:
     """MiniRocket features of fixed windows + ridge; sequences labelled by summed scores.
+
+    A walk-level wrapper of :class:`gaitcnn.peers.MiniRocketPeer`: it cuts each series into
+    windows (:func:`make_windows`), fits the peer on them and sums a series' window scores.
 
     Parameters
     ----------
@@ -422,18 +266,19 @@ class MiniRocketClassifier:
 
     Attributes
     ----------
+    peer_ : gaitcnn.peers.MiniRocketPeer
+        The fitted window classifier (``to_arrays`` / ``from_arrays`` save and restore it).
     classes_ : np.ndarray, shape (n_classes,)
         Sorted labels seen in :meth:`fit` (column order of every score matrix).
     features_ : MiniRocketFeatures
-    scaler_ : sklearn.preprocessing.StandardScaler
-    ridge_ : sklearn.linear_model.RidgeClassifierCV or RidgeClassifier
     alpha_ : float
         The chosen ridge penalty.
     ridge_fit_ : str
         How the ridge was fitted (see ``max_loo_windows``).
+    train_accuracy_ : float
     n_train_windows_ : int
     feature_time_s_, train_time_s_ : float
-        Seconds spent on the training features (fit + transform) and on scaler + ridge.
+        Seconds spent on the training features (fit + transform) and on the ridge.
     """
 
     def __init__(
@@ -518,71 +363,38 @@ class MiniRocketClassifier:
         MiniRocketClassifier
             ``self``.
         """
+        from gaitcnn.peers._rocket import MiniRocketPeer
+
+        require_aeon()
         labels = np.asarray(labels)
         if labels.shape != (len(series_list),):
             raise ValueError(
                 f"labels must have one entry per series ({len(series_list)}), got {labels.shape}"
             )
-        windows, owner = self.windows_of(series_list)
-        return self.fit_windows(windows, labels[owner])
-
-    def fit_windows(self, windows: np.ndarray, y) -> MiniRocketClassifier:
-        """Fit the transform and the ridge on labelled windows.
-
-        Parameters
-        ----------
-        windows : np.ndarray, shape (n_windows, n_channels, window_samples)
-        y : array-like, shape (n_windows,)
-            Label of each window; at least two distinct labels.
-
-        Returns
-        -------
-        MiniRocketClassifier
-            ``self``.
-        """
-        require_aeon()
-        from sklearn.linear_model import RidgeClassifier, RidgeClassifierCV
-        from sklearn.preprocessing import StandardScaler
-
-        y = np.asarray(y)
-        if np.unique(y).size < 2:
+        if np.unique(labels).size < 2:
             raise ValueError("need at least two distinct labels to fit a classifier")
-        started = time.perf_counter()
-        self.features_ = MiniRocketFeatures(
-            num_kernels=self.num_kernels, seed=self.seed, n_jobs=self.n_jobs
-        ).fit(windows)
-        features = self.features_.transform(windows, progress=self.progress, desc="train windows")
-        del windows
-        self.feature_time_s_ = time.perf_counter() - started
-        started = time.perf_counter()
-        self.scaler_ = StandardScaler(copy=False).fit(features)
-        features = self.scaler_.transform(features)
-        alphas = np.asarray(self.alphas)
-        subset = None
-        if len(y) > self.max_loo_windows:
-            rng = np.random.default_rng(self.seed)
-            subset = np.sort(rng.choice(len(y), self.max_loo_windows, replace=False))
-            if np.unique(y[subset]).size < 2:
-                subset = None
-        if subset is None:
-            self.ridge_ = RidgeClassifierCV(alphas=alphas).fit(features, y)
-            self.alpha_ = float(self.ridge_.alpha_)
-            self.ridge_fit_ = "RidgeClassifierCV (leave-one-out over alphas) on all windows"
-        else:
-            # see MAX_LOO_WINDOWS: penalty by leave-one-out on a subset, then one exact fit
-            self.alpha_ = float(
-                RidgeClassifierCV(alphas=alphas).fit(features[subset], y[subset]).alpha_
-            )
-            self.ridge_ = RidgeClassifier(alpha=self.alpha_, solver="cholesky").fit(features, y)
-            self.ridge_fit_ = (
-                f"alpha by RidgeClassifierCV leave-one-out on {subset.size} seeded windows, "
-                "RidgeClassifier (Cholesky) on all windows"
-            )
-        self.classes_ = self.ridge_.classes_
-        self.train_accuracy_ = float(np.mean(self.ridge_.predict(features) == y))
-        self.train_time_s_ = time.perf_counter() - started
-        self.n_train_windows_ = len(y)
+        windows, owner = self.windows_of(series_list)
+        self.peer_ = MiniRocketPeer(
+            num_kernels=self.num_kernels,
+            seed=self.seed,
+            n_jobs=self.n_jobs,
+            alphas=self.alphas,
+            max_loo_windows=self.max_loo_windows,
+            progress=self.progress,
+        ).fit(windows, labels[owner])
         return self
+
+    # The fitted state lives in the peer; these read it under the original names.
+    classes_ = property(lambda self: self._peer().classes_, doc="Sorted training labels.")
+    features_ = property(lambda self: self._peer().features_, doc="The fitted transform.")
+    alpha_ = property(lambda self: self._peer().head_.alpha_, doc="The ridge penalty.")
+    ridge_fit_ = property(lambda self: self._peer().head_.fit_method_, doc="Ridge fit method.")
+    train_accuracy_ = property(
+        lambda self: self._peer().head_.train_accuracy_, doc="Accuracy on training windows."
+    )
+    n_train_windows_ = property(lambda self: self._peer().n_train_windows_, doc="Windows.")
+    feature_time_s_ = property(lambda self: self._peer().feature_time_s_, doc="Seconds.")
+    train_time_s_ = property(lambda self: self._peer().train_time_s_, doc="Seconds.")
 
     def window_scores(self, windows: np.ndarray) -> np.ndarray:
         """Ridge decision scores of windows.
@@ -596,9 +408,7 @@ class MiniRocketClassifier:
         np.ndarray of float64, shape (n_windows, n_classes)
             Column j belongs to ``classes_[j]``; larger = more likely.
         """
-        self._check_fitted()
-        feats = self.features_.transform(windows, progress=self.progress, desc="test windows")
-        return _decision_2d(self.ridge_, self.scaler_.transform(feats))
+        return self._peer().decision_function(windows)
 
     def sequence_window_scores(
         self, series_list: Sequence[np.ndarray], owners: Sequence[int] | None = None
@@ -635,33 +445,16 @@ class MiniRocketClassifier:
     @property
     def n_params(self) -> int:
         """Trained parameters: ridge coefficients plus intercepts (the transform has none)."""
-        self._check_fitted()
-        return int(self.ridge_.coef_.size + np.size(self.ridge_.intercept_))
+        return self._peer().n_params
 
     def model_size_bytes(self) -> int:
-        """Size of the pickled fitted transform, channel scaling, feature scaler and ridge."""
-        self._check_fitted()
-        return len(pickle.dumps((self.features_, self.scaler_, self.ridge_), protocol=5))
+        """Bytes of the fitted peer's arrays (transform state, scalings, ridge)."""
+        return self._peer().model_size_bytes()
 
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "ridge_"):
+    def _peer(self):
+        if not hasattr(self, "peer_"):
             raise RuntimeError("MiniRocketClassifier is not fitted; call fit first")
-
-
-class MiniRocketWindowClassifier(MiniRocketClassifier):
-    """:class:`MiniRocketClassifier` with the peer interface of :mod:`gaitcnn.registry`.
-
-    ``fit(windows, labels)`` and ``decision_function(windows)`` on windows of shape
-    ``(n_windows, n_channels, n_timepoints)``: what :class:`gaitcnn.GaitModel` calls.
-    """
-
-    def fit(self, windows: np.ndarray, labels) -> MiniRocketWindowClassifier:
-        """Fit on labelled windows (see :meth:`MiniRocketClassifier.fit_windows`)."""
-        return self.fit_windows(windows, labels)
-
-    def decision_function(self, windows: np.ndarray) -> np.ndarray:
-        """Ridge decision values ``(n_windows, n_classes)`` (columns: ``classes_``)."""
-        return self.window_scores(windows)
+        return self.peer_
 
 
 # --------------------------------------------------------------------------------------------
@@ -758,9 +551,9 @@ def minirocket_image_features(
     features = MiniRocketFeatures(num_kernels=num_kernels, seed=seed, n_jobs=n_jobs)
     features.fit(windows[fit_idx])
     out = np.empty((n_images, features.n_features_), dtype=dtype)
-    for i in range(0, n_images, 8 * _CHUNK_WINDOWS):  # bounded float32 working copy
-        out[i : i + 8 * _CHUNK_WINDOWS] = features.transform(
-            windows[i : i + 8 * _CHUNK_WINDOWS], progress=progress, desc="minirocket images"
+    for i in range(0, n_images, 8 * CHUNK_WINDOWS):  # bounded float32 working copy
+        out[i : i + 8 * CHUNK_WINDOWS] = features.transform(
+            windows[i : i + 8 * CHUNK_WINDOWS], progress=progress, desc="minirocket images"
         )
     return out
 
