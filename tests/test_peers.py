@@ -365,6 +365,22 @@ class TestAuthenticationHelpers:
         np.testing.assert_array_equal(dup[in0], dup[in1])
         assert not np.array_equal(feats[in0], feats[in1])
 
+    @pytest.mark.parametrize("peer", ["multirocket", "rdst"])
+    def test_every_peer_gives_image_features(self, peer):
+        """``gaitcnn authenticate --method multirocket|rdst``: the same per-image rows."""
+        pytest.importorskip("aeon")
+        from gaitcnn.peers import PEERS
+        from gaitcnn.peers.minirocket import peer_image_features
+
+        image_set, segments = self._image_set()
+        params = {k: v for k, v in PEERS[peer].TEST_PARAMS.items() if k != "alphas"}
+        kwargs = {"window_s": 1.28, "seed": 0, "params": params, "n_fit_windows": 20}
+        feats = peer_image_features(peer, image_set, segments, **kwargs)
+        assert feats.shape[0] == len(image_set) and feats.shape[1] > 0
+        assert np.isfinite(feats.astype(np.float32)).all()
+        np.testing.assert_array_equal(feats, peer_image_features(peer, image_set, segments,
+                                                                 **kwargs))  # fmt: skip
+
     def test_ridge_accept_scores(self):
         pytest.importorskip("aeon")
         from gaitcnn.peers.minirocket import ridge_accept_scores

@@ -65,12 +65,15 @@ def baseline_features(image_set, segments: dict, config: AuthConfig) -> dict:
     """Features of the baselines (and peers) for every image of ``image_set`` (same order)."""
     rate = float(image_set.params.get("rate_hz", 50.0))
     feats = {}
-    if "minirocket" in config.methods:
-        from gaitcnn.peers.minirocket import minirocket_image_features
+    from gaitcnn.authentication._config import PEER_METHODS
 
-        feats["minirocket"] = minirocket_image_features(
-            image_set, segments, window_s=config.minirocket_window_s, rate_hz=rate, seed=config.seed
-        )
+    for peer in (m for m in config.methods if m in PEER_METHODS):
+        from gaitcnn.peers.minirocket import peer_image_features
+
+        feats[peer] = peer_image_features(
+            peer, image_set, segments, window_s=config.minirocket_window_s, rate_hz=rate,
+            seed=config.seed,
+        )  # fmt: skip
     want = [m for m in config.methods if m in ("cosine_gdi", "segment_nn")]
     for method in want:
         rows = [None] * len(image_set.recordings)

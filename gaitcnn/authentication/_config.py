@@ -7,6 +7,8 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
+from gaitcnn.registry import PEERS
+
 __all__ = [
     "METHODS",
     "METRICS",
@@ -18,10 +20,11 @@ __all__ = [
 ]
 
 METHODS = ("ae_gdi_cnn", "cosine_gdi", "segment_nn")
-#: Peer methods from outside the paper, opt-in (``--method minirocket``): MiniRocket features
-#: of the raw window at each image start + a ridge classifier (:mod:`gaitcnn.peers.minirocket`,
-#: ``pip install 'gaitcnn[peers]'``), on exactly the CNN's split.
-PEER_METHODS = ("minirocket",)
+#: Peer methods from outside the paper, opt-in (``--method minirocket|multirocket|rdst``): the
+#: peer's features of the raw window at each image start (one transform for all classifiers,
+#: :func:`gaitcnn.peers.minirocket.peer_image_features`) + a ridge classifier per subject, on
+#: exactly the CNN's split (``pip install 'gaitcnn[peers]'``).
+PEER_METHODS = tuple(PEERS)
 PROBES = ("same_day", "different_day")
 METRICS = ("accuracy", "precision", "recall", "eer", "auc")
 RESULT_FORMAT_VERSION = 3  # 3: classifiers are GaitModels trained by gaitcnn.train.train

@@ -12,7 +12,13 @@ import numpy as np
 
 from gaitcnn._atomic import write_json_atomic
 from gaitcnn.authentication._baselines import nn_scores
-from gaitcnn.authentication._config import METRICS, PROBES, RESULT_FORMAT_VERSION, AuthConfig
+from gaitcnn.authentication._config import (
+    METRICS,
+    PEER_METHODS,
+    PROBES,
+    RESULT_FORMAT_VERSION,
+    AuthConfig,
+)
 from gaitcnn.authentication._split import derive_seed, eligible_subjects, make_split
 
 __all__ = ["aggregate", "record_path", "run_authentication", "run_classifier"]
@@ -109,11 +115,11 @@ def _feature_scores(features: dict, split, probes, config: AuthConfig) -> dict:
                 name: nn_scores(feats[idx], feats[gallery], gallery_labels, metric)
                 for name, (idx, _, _) in probes.items()
             }
-    if "minirocket" in config.methods:
+    for peer in (m for m in config.methods if m in PEER_METHODS):
         from gaitcnn.peers.minirocket import ridge_accept_scores
 
-        feats = features["minirocket"]
-        out["minirocket"] = {
+        feats = features[peer]
+        out[peer] = {
             name: ridge_accept_scores(feats[gallery], gallery_labels, feats[idx])
             for name, (idx, _, _) in probes.items()
         }

@@ -65,6 +65,7 @@ __all__ = [
     "PeerDependencyError",
     "make_windows",
     "minirocket_image_features",
+    "peer_image_features",
     "require_aeon",
     "ridge_accept_scores",
     "signal_channels",
@@ -462,21 +463,21 @@ class MiniRocketClassifier:
 # --------------------------------------------------------------------------------------------
 
 
-def minirocket_image_features(
+def peer_image_features(
+    peer: str,
     image_set,
     segments: Mapping,
     *,
     window_s: float = DEFAULT_WINDOW_S,
     rate_hz: float | None = None,
     seed: int = 0,
-    num_kernels: int = DEFAULT_NUM_KERNELS,
+    params: Mapping | None = None,
     n_fit_windows: int = DEFAULT_FIT_WINDOWS,
     fit_session: str | None = "day1",
-    n_jobs: int = 1,
     dtype=np.float16,
     progress: bool = False,
 ) -> np.ndarray:
-    """MiniRocket features of the raw window starting at each cached image's start sample.
+    """Features of a peer's transform for the raw window starting at each cached image.
 
     One row per image, in image order, so the authentication split (by image index) applies
     unchanged; the window of image ``i`` is ``segment[starts[i] : starts[i] + window]`` of the
@@ -484,6 +485,8 @@ def minirocket_image_features(
 
     Parameters
     ----------
+    peer : str
+        A key of :data:`gaitcnn.peers.PEERS` (``"minirocket"``, ``"multirocket"``, ``"rdst"``).
     image_set : gaitcnn.cache.ImageSet
         Cached images (only the metadata is used: ``recordings``, ``recording_index``,
         ``starts``, ``sessions``).
@@ -495,40 +498,57 @@ def minirocket_image_features(
     rate_hz : float, optional
         Sampling rate of the segments; default the image set's ``params['rate_hz']`` (50 Hz).
     seed : int, default=0
-        Seed of the fitting sample and of MiniRocket.
-    num_kernels : int, default=10_000
-        MiniRocket kernels.
+        Seed of the fitting sample and of the transform.
+    params : mapping, optional
+        Keyword arguments of the peer's feature transform (e.g. ``num_kernels``).
     n_fit_windows : int, default=2048
         Windows drawn (seeded, without replacement) to fit the transform.
     fit_session : str or None, default="day1"
-        Session the fitting windows are drawn from (all images when None or absent). The fit
-        is unsupervised (channel scaling and MiniRocket's biases, no labels); drawing it from
-        day 1 keeps the different-day probe out of it entirely. Same-day probe windows can be
-        among the fitting windows - label-free, like fitting a scaler on the pooled day.
-    n_jobs : int, default=1
-        numba threads.
+        Session the fitting windows are drawn from (all images when None or absent). Drawing
+        them from day 1 keeps the different-day probe out of the fit entirely. A transform that
+        reads labels (RDST) is fitted with the subjects as labels.
     dtype : numpy dtype, default=np.float16
-        Output dtype. Features are proportions k / n with n <= window length, so float16
-        (error < 2.5e-4; the step of k / n is >= 7.8e-3 for windows up to 128 samples) halves
-        the memory of float32.
+        Output dtype (halves the memory of float32; the ridge standardises the features).
     progress : bool, default=False
         Progress bar.
 
     Returns
     -------
     np.ndarray, shape (n_images, n_features)
-        ``n_features`` = ``num_kernels`` rounded down to a multiple of 84.
 
     Notes
     -----
     The transform is fitted once for all classifiers. Channels are ``ax, ay, az, gx, gy, gz,
     |a|, |w|`` when every segment has a gyroscope, else ``ax, ay, az, |a|`` (McGill phones).
     """
+    from gaitcnn.peers._registry import PEERS
+
     require_aeon()
     rate = float(rate_hz if rate_hz is not None else image_set.params.get("rate_hz", 50.0))
-    width = round(window_s * rate)
-    n_images = len(image_set)
+    windows = _image_windows(image_set, segments, round(window_s * rate))
+    candidates = np.arange(len(image_set))
+    if fit_session is not None:
+        in_session = np.flatnonzero(image_set.sessions == fit_session)
+        if in_session.size:
+            candidates = in_session
+    rng = np.random.default_rng(seed)
+    fit_idx = np.sort(rng.choice(candidates, min(n_fit_windows, candidates.size), replace=False))
+    features = PEERS[peer](seed=seed, **dict(params or {}))._make_features()
+    features.fit(windows[fit_idx], image_set.subject_ids[fit_idx])
+    n_features = features.transform(windows[:1]).shape[1]
+    out = np.empty((len(image_set), n_features), dtype=dtype)
+    for i in range(0, len(image_set), 8 * CHUNK_WINDOWS):  # bounded float32 working copy
+        out[i : i + 8 * CHUNK_WINDOWS] = features.transform(
+            windows[i : i + 8 * CHUNK_WINDOWS], progress=progress, desc=f"{peer} images"
+        )
+    return out
+
+
+def _image_windows(image_set, segments: Mapping, width: int) -> np.ndarray:
+    """The raw window of every cached image, ``(n_images, n_channels, width)``."""
     used = sorted({int(r) for r in np.unique(image_set.recording_index)})
+    if not used:
+        raise ValueError("the image set has no images")
     with_gyr = all(segments[image_set.recordings[r]["key"]].gyr is not None for r in used)
     windows = None
     for r in used:
@@ -537,25 +557,16 @@ def minirocket_image_features(
         series = signal_channels(segment.acc, segment.gyr if with_gyr else None)
         w = make_windows(series, width, starts=image_set.starts[sel])
         if windows is None:
-            windows = np.zeros((n_images, *w.shape[1:]), dtype=np.float32)
+            windows = np.zeros((len(image_set), *w.shape[1:]), dtype=np.float32)
         windows[sel] = w
-    if windows is None:
-        raise ValueError("the image set has no images")
-    candidates = np.arange(n_images)
-    if fit_session is not None:
-        in_session = np.flatnonzero(image_set.sessions == fit_session)
-        if in_session.size:
-            candidates = in_session
-    rng = np.random.default_rng(seed)
-    fit_idx = np.sort(rng.choice(candidates, min(n_fit_windows, candidates.size), replace=False))
-    features = MiniRocketFeatures(num_kernels=num_kernels, seed=seed, n_jobs=n_jobs)
-    features.fit(windows[fit_idx])
-    out = np.empty((n_images, features.n_features_), dtype=dtype)
-    for i in range(0, n_images, 8 * CHUNK_WINDOWS):  # bounded float32 working copy
-        out[i : i + 8 * CHUNK_WINDOWS] = features.transform(
-            windows[i : i + 8 * CHUNK_WINDOWS], progress=progress, desc="minirocket images"
-        )
-    return out
+    return windows
+
+
+def minirocket_image_features(image_set, segments: Mapping, *, num_kernels: int = 10_000,
+                              n_jobs: int = 1, **kwargs) -> np.ndarray:  # fmt: skip
+    """:func:`peer_image_features` of the MiniRocket peer (``num_kernels``, ``n_jobs``)."""
+    params = {"num_kernels": num_kernels, "n_jobs": n_jobs}
+    return peer_image_features("minirocket", image_set, segments, params=params, **kwargs)
 
 
 def ridge_accept_scores(
