@@ -12,7 +12,7 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-__all__ = ["OneRun", "Progbar", "TensorBoardScalars"]
+__all__ = ["EpochLine", "OneRun", "Progbar", "TensorBoardScalars"]
 
 
 class Progbar(keras.callbacks.ProgbarLogger):
@@ -31,6 +31,27 @@ class Progbar(keras.callbacks.ProgbarLogger):
         self._maybe_init_progbar()
         if self.verbose:
             print(f"Epoch {epoch + 1}/{self.epochs}", flush=True)
+
+
+class EpochLine(keras.callbacks.Callback):
+    """One line per epoch: ``Epoch k/N - 1.2s - loss: ... - accuracy: ... - val_loss: ...``."""
+
+    def __init__(self, epochs: int):
+        super().__init__()
+        self._epochs = epochs
+        self._started = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        import time
+
+        self._started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        import time
+
+        values = " - ".join(f"{k}: {v:.4f}" for k, v in (logs or {}).items())
+        seconds = time.perf_counter() - self._started
+        print(f"Epoch {epoch + 1}/{self._epochs} - {seconds:.1f}s - {values}", flush=True)
 
 
 class TensorBoardScalars(keras.callbacks.Callback):

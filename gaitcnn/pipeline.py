@@ -25,6 +25,7 @@ __all__ = [
     "epoch_batches",
     "iter_chunks",
     "make_dataset",
+    "numpy_batches",
     "random_rotations",
     "split_by_recording",
 ]
@@ -206,7 +207,7 @@ def _epoch_order(n: int, block: int | None, seed: int, epoch: int, shuffle: bool
     return np.concatenate([s + rng.permutation(min(block, n - s)) for s in starts])
 
 
-def _numpy_batches(images, labels, batch_size, seed, epoch, shuffle, memory_budget_mb):
+def numpy_batches(images, labels, batch_size, seed, epoch, shuffle, memory_budget_mb):
     """Yield the ``(images, labels)`` numpy batches of one epoch (see :func:`epoch_batches`)."""
     streamed = isinstance(images, CacheRows) and images.nbytes > memory_budget_mb * 2**20
     if isinstance(images, CacheRows) and not streamed:
@@ -306,7 +307,7 @@ class EpochBatches:
         self.dataset = ds.prefetch(tf.data.AUTOTUNE)
 
     def _batches(self):
-        return _numpy_batches(
+        return numpy_batches(
             self.images, self.labels, self.batch_size, self.seed, self.epoch, self.shuffle,
             self.memory_budget_mb,
         )  # fmt: skip
@@ -360,7 +361,7 @@ def dataset_from_cache(
     def generator():
         epoch = iteration["epoch"]
         iteration["epoch"] += 1
-        yield from _numpy_batches(rows, labels, batch_size, seed, epoch, training, memory_budget_mb)
+        yield from numpy_batches(rows, labels, batch_size, seed, epoch, training, memory_budget_mb)
 
     ds = tf.data.Dataset.from_generator(generator, output_signature=_batch_spec(rows))
     if training and rotation_augmentation:

@@ -56,7 +56,7 @@ import tensorflow as tf
 
 from gaitcnn import _rundir
 from gaitcnn._atomic import write_json_atomic
-from gaitcnn._callbacks import OneRun, Progbar, TensorBoardScalars
+from gaitcnn._callbacks import EpochLine, OneRun, Progbar, TensorBoardScalars
 from gaitcnn._rundir import RUN_ARTEFACTS, RunPaths
 from gaitcnn.cache import CacheRows
 from gaitcnn.provenance import versions
@@ -761,12 +761,12 @@ def _resume(state: _RunState, paths, model, config, model_info, scope, resume: b
     return initial_epoch
 
 
-def _make_callbacks(config, paths, callbacks, model) -> tuple[list, OneRun]:
+def _make_callbacks(config, paths, callbacks, model, *, keras_fit) -> tuple[list, OneRun]:
     tensorboard = [TensorBoardScalars(paths.tensorboard)] if paths is not None else []
     one_run = OneRun([*tensorboard, *callbacks], config.epochs)
     fit_callbacks: list[keras.callbacks.Callback] = [one_run]
     if config.verbose:
-        fit_callbacks.insert(0, Progbar(config.epochs))
+        fit_callbacks.append(Progbar(config.epochs) if keras_fit else EpochLine(config.epochs))
     one_run.set_model(model)
     one_run.set_params({"epochs": config.epochs, "verbose": config.verbose, "steps": None})
     return fit_callbacks, one_run
@@ -887,7 +887,9 @@ def train(
             "Pass (images, labels) or a callable epoch -> Dataset for an exact resume.",
             stacklevel=2,
         )
-    completed = _run_epochs(model, train_ds, val_ds, config, state, initial_epoch, callbacks, paths)
+    completed = _run_epochs(
+        model, train_ds, val_ds, config, state, initial_epoch, callbacks, paths, strategy
+    )
     return TrainResult(
         model=model,
         history=state.history,
@@ -898,28 +900,26 @@ def train(
     )
 
 
-def _run_epochs(model, train_ds, val_ds, config, state, initial_epoch, callbacks, paths) -> int:
-    """Epochs ``initial_epoch .. config.epochs - 1``; return the number completed."""
-    fit_callbacks, one_run = _make_callbacks(config, paths, callbacks, model)
-    source = _epoch_source(train_ds, config)
+def _run_epochs(model, train_ds, val_ds, config, state, initial_epoch, callbacks, paths,
+                strategy=None) -> int:  # fmt: skip
+    """Epochs ``initial_epoch .. config.epochs - 1``; return the number completed.
+
+    Without a strategy each epoch runs through :class:`gaitcnn._engine.StepEngine` (one traced
+    step); under a strategy through Keras ``fit``, which distributes the batches.
+    """
+    fit_callbacks, one_run = _make_callbacks(config, paths, callbacks, model, keras_fit=strategy)
     if val_ds is not None:  # first, so later callbacks and History see the validation logs
         fit_callbacks.insert(0, _Validation(val_ds, config.batch_size))
+    epoch_logs = _fit_epochs(model, train_ds, config, fit_callbacks, strategy is not None)
     one_run.begin()
     last_logs: dict[str, float] = {}
     completed = initial_epoch
+    model.stop_training = False
     for epoch in range(initial_epoch, config.epochs):
         epoch_started = time.perf_counter()
         # Our own batches (arrays, cache rows) draw their order from (seed, epoch) themselves.
         _reseed_epoch(model, config.seed, epoch, global_tf=not isinstance(train_ds, tuple))
-        fit_history = model.fit(
-            source(epoch),
-            initial_epoch=epoch,
-            epochs=epoch + 1,
-            shuffle=False,
-            callbacks=fit_callbacks,
-            verbose=config.verbose,
-        )
-        last_logs = {key: float(values[-1]) for key, values in fit_history.history.items()}
+        last_logs = epoch_logs(epoch)
         state.end_epoch(model, epoch, last_logs, time.perf_counter() - epoch_started)
         completed = epoch + 1
         if model.stop_training:
@@ -927,6 +927,37 @@ def _run_epochs(model, train_ds, val_ds, config, state, initial_epoch, callbacks
             break
     one_run.end(last_logs)
     return completed
+
+
+def _fit_epochs(model, train_ds, config: TrainConfig, fit_callbacks, keras_fit: bool):
+    """``epoch -> logs`` that trains one epoch, by Keras ``fit`` or by the step engine."""
+    from gaitcnn._engine import StepEngine, batches_of
+    from gaitcnn.pipeline import DEFAULT_MEMORY_BUDGET_MB, numpy_batches
+
+    if keras_fit:
+        source = _epoch_source(train_ds, config)
+
+        def by_fit(epoch: int) -> dict:
+            history = model.fit(
+                source(epoch), initial_epoch=epoch, epochs=epoch + 1, shuffle=False,
+                callbacks=fit_callbacks, verbose=config.verbose,
+            )  # fmt: skip
+            return {key: float(values[-1]) for key, values in history.history.items()}
+
+        return by_fit
+    engine = StepEngine(model)
+    for callback in fit_callbacks:
+        callback.set_model(model)
+
+    def by_step(epoch: int) -> dict:
+        if isinstance(train_ds, tuple):
+            batches = numpy_batches(*train_ds, config.batch_size, config.seed, epoch,
+                                    config.shuffle, DEFAULT_MEMORY_BUDGET_MB)  # fmt: skip
+        else:
+            batches = batches_of(_epoch_source(train_ds, config)(epoch))
+        return {k: float(v) for k, v in engine.run_epoch(batches, fit_callbacks, epoch).items()}
+
+    return by_step
 
 
 def _log(config: TrainConfig, message: str) -> None:
