@@ -8,6 +8,7 @@ fusion, which the estimator owns.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import zipfile
@@ -111,7 +112,8 @@ class NetworkBackend:
             seed = self.config.seed + 1000 * member
 
             def build(seed=seed):
-                return builder(shape, n_classes, seed=seed, **self.hparams)
+                with dtype_policy(self.config.precision):
+                    return builder(shape, n_classes, seed=seed, **self.hparams)
 
             out_dir = None if checkpoint_dir is None else Path(checkpoint_dir) / f"member{member}"
             result = train(
@@ -172,6 +174,19 @@ class NetworkBackend:
             target = workdir / name
             target.write_bytes(archive.read(name))
             self.models.append(load_model(target))
+
+
+@contextlib.contextmanager
+def dtype_policy(name: str):
+    """Build layers under the Keras dtype policy ``name``; the global policy is restored."""
+    import keras
+
+    previous = keras.mixed_precision.dtype_policy()
+    keras.mixed_precision.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_dtype_policy(previous)
 
 
 def _forward(model):

@@ -99,6 +99,7 @@ class AuthConfig:
     # 128 samples an AE-GDI touches (64 + 2 x 32 delays), inside the split's sample guards.
     minirocket_window_s: float = 2.56
     preset: str = "paper"
+    precision: str = "float32"  # [P] float32 arithmetic (gaitcnn.presets.PRECISIONS)
 
     @classmethod
     def from_preset(cls, preset: str = "paper", **overrides) -> AuthConfig:
@@ -163,7 +164,10 @@ class AuthConfig:
         fields = {k: train.pop(k) for k in names if k in train}
         if train:
             raise ValueError(f"unknown train fields {sorted(train)}; known: {list(names)}")
-        return ModelConfig(network=self.network, hparams=dict(self.model), seed=seed, **fields)
+        return ModelConfig(
+            network=self.network, hparams=dict(self.model), seed=seed, precision=self.precision,
+            **fields,
+        )  # fmt: skip
 
     def classifier_hash(self) -> str:
         """Hash of the fields that decide one classifier's result (for resume checks)."""
@@ -181,6 +185,7 @@ _OPTIONAL_FIELDS = {
     "segmentation": "gggd",
     "preset": "paper",
     "minirocket_window_s": 2.56,
+    "precision": "float32",
 }
 
 #: The presets of the authentication protocol. Only the paper's: the labeling changes of the

@@ -9,7 +9,7 @@ import click
 from gaitcnn._cliutil import parse_set
 from gaitcnn.io import OUISIR_SENSORS
 from gaitcnn.labeling._protocol import PAPER_N_SUBJECTS, LabelingParams
-from gaitcnn.presets import PRESETS
+from gaitcnn.presets import PRECISIONS, PRESETS
 from gaitcnn.registry import METHODS, PEERS, method_names
 
 __all__ = ["labeling_command"]
@@ -80,6 +80,13 @@ def _method_help() -> str:
     help="Training epochs [default: the preset's; paper: 50, improved: 30].",
 )
 @click.option(
+    "--precision",
+    type=click.Choice(list(PRECISIONS)),
+    default=None,
+    help="Network arithmetic [default: float32, the paper's]; mixed_bfloat16: ~1.8x faster on "
+    "CPUs with native bfloat16.",
+)
+@click.option(
     "--seed",
     type=int,
     default=0,
@@ -126,7 +133,7 @@ def _method_help() -> str:
     help="Keras progress: 0 silent, 1 bar, 2 one line per epoch.",
 )
 def labeling_command(n_subjects, data_root, subset, sensor, channels, method, preset, epochs,
-                     seed, edge, sets, out, cache_dir, workers, verbose):  # fmt: skip
+                     precision, seed, edge, sets, out, cache_dir, workers, verbose):  # fmt: skip
     """Gait labeling on OU-ISIR (paper Table 2): train on K subjects' gallery walks, label
     their probe walks."""
     from gaitcnn.labeling._run import run_labeling
@@ -134,7 +141,7 @@ def labeling_command(n_subjects, data_root, subset, sensor, channels, method, pr
     hparams = parse_set(sets)
     params = LabelingParams.from_preset(
         preset, n_subjects=n_subjects, subset=subset, sensor=sensor, seed=seed, method=method,
-        epochs=epochs, edge=edge, hparams=hparams or None,
+        epochs=epochs, edge=edge, hparams=hparams or None, precision=precision,
         channels=tuple(c.strip() for c in channels.split(",")) if channels else None,
     )  # fmt: skip
     suffix = "" if preset == "paper" else f"-{preset}"

@@ -231,6 +231,7 @@ def run_labeling(
         "fusion": params.model.fusion,
         "channels": list(prep.channels),
         "framework": params.model.framework,
+        "precision": params.model.precision,
         "data": data_label,
         "simulated": data_root is None,
         **summarise(fused["all"], split.probe_labels, fused["by_n"]),

@@ -154,9 +154,11 @@ def classifier_head(x, n_classes: int, *, fl1_units: int, dropout_rate: float, s
         fl1_units, activation="relu", kernel_initializer=seeds.orthogonal(), name="fl1"
     )(x)
     x = layers.Dropout(dropout_rate, name="dropout2")(x)
+    # float32 whatever the global dtype policy: probabilities are fused and thresholded.
     return layers.Dense(
-        n_classes, activation="softmax", kernel_initializer=seeds.orthogonal(), name="fl2"
-    )(x)
+        n_classes, activation="softmax", kernel_initializer=seeds.orthogonal(), name="fl2",
+        dtype="float32",
+    )(x)  # fmt: skip
 
 
 class InceptionFilters(NamedTuple):

@@ -166,6 +166,7 @@ def build_compact_cnn(
         x = layers.Flatten(name="flatten")(x)
     x = layers.Dropout(dropout_rate, name="dropout")(x)
     outputs = layers.Dense(
-        n_classes, activation="softmax", kernel_initializer=seeds.orthogonal(), name="softmax"
-    )(x)
+        n_classes, activation="softmax", kernel_initializer=seeds.orthogonal(), name="softmax",
+        dtype="float32",  # whatever the global dtype policy: probabilities are fused
+    )(x)  # fmt: skip
     return keras.Model(inputs, outputs, name=name)

@@ -198,5 +198,6 @@ def build_raw_cnn(
         activation="softmax",
         kernel_initializer=keras.initializers.GlorotUniform(seed=next(seeds)),
         name="softmax",
+        dtype="float32",  # whatever the global dtype policy: probabilities are fused
     )(x)
     return keras.Model(inputs, outputs, name=name)
