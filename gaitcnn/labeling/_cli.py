@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from gaitcnn._cliutil import parse_set
+from gaitcnn.constants import SIMULATION_VARIANTS
 from gaitcnn.io import OUISIR_SENSORS
 from gaitcnn.labeling._protocol import PAPER_N_SUBJECTS, LabelingParams
 from gaitcnn.presets import PRECISIONS, PRESETS
@@ -36,6 +37,14 @@ def _method_help() -> str:
     default=None,
     envvar="GAITCNN_DATA_DIR",
     help="Real OU-ISIR root; omitted: 744 simulated OU-ISIR-like subjects (labelled so).",
+)
+@click.option(
+    "--variant",
+    type=click.Choice(list(SIMULATION_VARIANTS)),
+    default="default",
+    show_default=True,
+    help="Simulator variant without --data-root: hard (more session change and noise), "
+    "rotated / hard-rotated (the sensor turned anew every walk, like a phone in a pocket).",
 )
 @click.option(
     "--subset",
@@ -132,7 +141,7 @@ def _method_help() -> str:
     show_default=True,
     help="Keras progress: 0 silent, 1 bar, 2 one line per epoch.",
 )
-def labeling_command(n_subjects, data_root, subset, sensor, channels, method, preset, epochs,
+def labeling_command(n_subjects, data_root, variant, subset, sensor, channels, method, preset, epochs,
                      precision, seed, edge, sets, out, cache_dir, workers, verbose):  # fmt: skip
     """Gait labeling on OU-ISIR (paper Table 2): train on K subjects' gallery walks, label
     their probe walks."""
@@ -147,9 +156,12 @@ def labeling_command(n_subjects, data_root, subset, sensor, channels, method, pr
     suffix = "" if preset == "paper" else f"-{preset}"
     out = out or Path("results") / f"labeling-{method}-{n_subjects}{suffix}"
     if data_root is None:
-        click.echo("no --data-root: running on SIMULATED OU-ISIR-like data", err=True)
+        click.echo(f"no --data-root: running on SIMULATED OU-ISIR-like data ({variant})", err=True)
+    elif variant != "default":
+        raise click.UsageError("--variant applies to the simulator only (no --data-root)")
     res = run_labeling(params, out_dir=out, data_root=data_root, cache_dir=cache_dir,
-                       workers=workers, verbose=verbose, progress=True)  # fmt: skip
+                       simulation_variant=variant, workers=workers, verbose=verbose,
+                       progress=True)  # fmt: skip
     click.echo(
         f"{res['method_label']} on {res['data']} data, K={res['n_subjects']}: "
         f"accuracy {res['accuracy']:.3f}, top-5 {res['top5']:.3f} over "
