@@ -141,8 +141,9 @@ def _method_help() -> str:
     show_default=True,
     help="Keras progress: 0 silent, 1 bar, 2 one line per epoch.",
 )
-def labeling_command(n_subjects, data_root, variant, subset, sensor, channels, method, preset, epochs,
-                     precision, seed, edge, sets, out, cache_dir, workers, verbose):  # fmt: skip
+def labeling_command(n_subjects, data_root, variant, subset, sensor, channels, method, preset,
+                     epochs, precision, seed, edge, sets, out, cache_dir, workers,
+                     verbose):  # fmt: skip
     """Gait labeling on OU-ISIR (paper Table 2): train on K subjects' gallery walks, label
     their probe walks."""
     from gaitcnn.labeling._run import run_labeling
