@@ -73,6 +73,10 @@ class AuthConfig:
     preset : str
         Name of the preset the fields came from (``"paper"`` or ``"improved"``), a label;
         build presets with :meth:`from_preset`.
+    framework : str
+        Training loop of the CNNs: ``"keras"`` or ``"tflearn"`` (the paper's framework, run in
+        its own process; :class:`gaitcnn.presets.ModelConfig` ``framework``). Validation keeps
+        the best epoch in both, each by its own rule (RECONSTRUCTION 5.3).
     """
 
     train_share: float = 0.10  # [P] 10 % of day 1
@@ -96,6 +100,7 @@ class AuthConfig:
     # 128 samples an AE-GDI touches (64 + 2 x 32 delays), inside the split's sample guards.
     minirocket_window_s: float = 2.56
     preset: str = "paper"
+    framework: str = "keras"  # the training loop of the CNNs
 
     @classmethod
     def from_preset(cls, preset: str = "paper", **overrides) -> AuthConfig:
@@ -125,6 +130,8 @@ class AuthConfig:
         object.__setattr__(self, "methods", tuple(self.methods))
         if self.subjects is not None:
             object.__setattr__(self, "subjects", tuple(int(s) for s in self.subjects))
+        if "ae_gdi_cnn" in self.methods:
+            self.model_config(self.seed)  # the CNN's fields (network, framework...) validate
 
     @classmethod
     def from_dict(cls, values: dict) -> AuthConfig:
@@ -156,11 +163,13 @@ class AuthConfig:
         from gaitcnn.presets import ModelConfig
 
         train = {"epochs": 50, "batch_size": 100, **self.train}
-        names = ("epochs", "batch_size", "learning_rate", "lr_schedule", "label_smoothing")
+        names = ("epochs", "batch_size", "learning_rate", "lr_schedule", "label_smoothing",
+                 "global_clipnorm")  # fmt: skip
         fields = {k: train.pop(k) for k in names if k in train}
         if train:
             raise ValueError(f"unknown train fields {sorted(train)}; known: {list(names)}")
-        return ModelConfig(network=self.network, hparams=dict(self.model), seed=seed, **fields)
+        return ModelConfig(network=self.network, hparams=dict(self.model), seed=seed,
+                           framework=self.framework, **fields)  # fmt: skip
 
     def classifier_hash(self) -> str:
         """Hash of the fields that decide one classifier's result (for resume checks)."""
@@ -178,6 +187,7 @@ _OPTIONAL_FIELDS = {
     "segmentation": "gggd",
     "preset": "paper",
     "minirocket_window_s": 2.56,
+    "framework": "keras",
 }
 
 #: The presets of the authentication protocol. Only the paper's: the labeling changes of the

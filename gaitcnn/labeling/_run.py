@@ -186,6 +186,7 @@ def run_labeling(
         "fusion": params.model.fusion,
         "channels": list(prep.channels),
         "framework": params.model.framework,
+        "global_clipnorm": params.model.global_clipnorm,
         "data": data_label,
         "simulated": data_root is None,
         **summarise(fused["all"], split.probe_labels, fused["by_n"]),
