@@ -231,14 +231,19 @@ def test_tiny_tflearn_fit_through_gaitmodel(tmp_path):
 
     from gaitcnn import GaitModel
     from gaitcnn._backends import TflearnBackend
-    from gaitcnn.models._tflearn_process import shutdown
+    from gaitcnn.models._tflearn_process import fit_tflearn, shutdown
     from gaitcnn.models.tflearn_cnn import best_epoch_of
 
     rng = np.random.default_rng(0)
     images, labels = rng.random((24, 32, 64, 2), dtype=np.float32), rng.integers(0, 3, 24)
     val = (rng.random((9, 32, 64, 2), dtype=np.float32), np.arange(9) % 3)
     model = GaitModel(framework="tflearn", epochs=3, batch_size=8, hparams={"fl1_units": 16})
+    loop = {"epochs": 1, "batch_size": 8, "seed": 0}
     try:
+        # A failing job comes back as an error naming the cause; the child survives it.
+        with pytest.raises(RuntimeError, match="n_conv"):
+            fit_tflearn((images, labels), None, n_classes=3, hparams={"n_conv": 9}, loop=loop,
+                        out_dir=tmp_path / "bad")  # fmt: skip
         model.fit_images(images, labels, classes=["a", "b", "c"], channels=("acc", "gyr"),
                          validation=val, checkpoint_dir=tmp_path / "ckpt")  # fmt: skip
     finally:
