@@ -268,3 +268,20 @@ def test_tiny_tflearn_fit_through_gaitmodel(tmp_path):
         np.testing.assert_array_equal(kernel, reader.get_tensor(f"{layer.name}/W"))
         np.testing.assert_array_equal(bias, reader.get_tensor(f"{layer.name}/b"))
     np.testing.assert_allclose(loaded.window_scores(val[0]), model.window_scores(val[0]))
+
+
+@pytest.mark.tf
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("tflearn") is None, reason="tflearn not installed")
+def test_framework_comparison_driver(tmp_path):
+    """experiments/framework.py --quick: both frameworks, both tables, named in the outputs."""
+    from experiments import framework
+
+    out = framework.main(["--quick", "--out", str(tmp_path / "fw"), "--cache-dir",
+                          str(tmp_path / "cache"), "--clip-arm"])  # fmt: skip
+    result = json.loads((out / "framework.json").read_text())
+    assert [r["framework"] for r in result["table2"]] == ["keras", "tflearn", "keras"]
+    assert [r["global_clipnorm"] for r in result["table2"]] == [None, 5.0, 5.0]
+    assert {r["framework"] for r in result["table1"]} == {"keras", "tflearn"}
+    text = (out / "framework.md").read_text()
+    assert "--framework tflearn" in text and "tflearn - keras" in text
