@@ -175,6 +175,10 @@ def run_labeling(
         channels=prep.channels, groups=meta.recording_index[split.gallery_rows],
     )  # fmt: skip
     train_s = time.perf_counter() - train_started
+    if params.model.framework == "tflearn":  # end the tflearn process: its memory then counts
+        from gaitcnn.models._tflearn_process import shutdown
+
+        shutdown()
     scores = _probe_scores(model, cache, split)
     fused = _fusions(model, scores, split)
 
