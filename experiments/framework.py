@@ -77,6 +77,7 @@ def table2_arms(args) -> list[dict]:
              "accuracy": res["accuracy"], "top5": res["top5"],
              "n_probe_sequences": res["n_probe_sequences"], "train_time_s": res["train_time_s"],
              "wall_time_s": res["wall_time_s"], "peak_rss_mb": res["peak_memory"]["self_mb"],
+             "peak_rss_children_mb": res["peak_memory"]["children_mb"],
              **process, "command": "python " + " ".join(cmd)}
         )  # fmt: skip
     return rows

@@ -19,6 +19,7 @@ import contextlib
 import importlib.metadata
 import json
 import os
+import shutil
 import sys
 import time
 from collections.abc import Sequence
@@ -333,8 +334,9 @@ def _fit_dnn(images, labels_onehot, validation, out_dir: Path, arch, loop, threa
             adam_epsilon=loop["adam_epsilon"],
         )  # fmt: skip
         best = {}
+        shutil.rmtree(out_dir / "best", ignore_errors=True)  # never keep an earlier run's best
         if validation is not None:  # tflearn appends the accuracy x 10000 to this prefix
-            (out_dir / "best").mkdir(exist_ok=True)
+            (out_dir / "best").mkdir()
             best = {"best_checkpoint_path": str(out_dir / "best" / f"{CHECKPOINT_NAME}.best")}
         model = tflearn.DNN(
             net,
