@@ -3,10 +3,11 @@
 ``python -m experiments.framework`` runs each arm as the public command a user would type, in
 its own process, on the same data, subject draw, splits and seeds:
 
-- Table 2, proposed method at K (default 744): ``python -m gaitcnn.labeling --subjects K
-  --seed S --framework F`` for every framework and seed, plus (``--clip-arm``, first seed)
-  Keras with tflearn's gradient clipping (``--global-clipnorm 5``), which isolates that one
-  difference of the two loops (docs/RECONSTRUCTION.md 5.3);
+- Table 2, proposed method at each K (``--table2 744:0,1``: K = 744, seeds 0 and 1):
+  ``python -m gaitcnn.labeling --subjects K --seed S --framework F`` for every framework and
+  seed, plus (``--clip-arm``, first seed) Keras with tflearn's gradient clipping
+  (``--global-clipnorm 5``), which isolates that one difference of the two loops
+  (docs/RECONSTRUCTION.md 5.3);
 - Table 1: ``python -m experiments.table_1 --framework F`` with ``--quick`` or a reduced size
   (``--table1-subjects``, ``--table1-repetitions``: the paper's 50 epochs and network).
 
@@ -54,16 +55,25 @@ def _run(cmd: list[str], out: Path, done: Path, force: bool) -> dict:
     return process
 
 
+def _table2_plan(args) -> list[tuple]:
+    """(K, seed, framework, clip) of every Table 2 arm: ``--table2 K:SEED,SEED ...``."""
+    arms = []
+    for spec in args.table2:
+        k, _, seeds = spec.partition(":")
+        seeds = [int(s) for s in seeds.split(",")] if seeds else [0]
+        arms += [(int(k), seed, fw, None) for seed in seeds for fw in FRAMEWORKS]
+        if args.clip_arm:
+            arms.append((int(k), seeds[0], "keras", 5.0))
+    return arms
+
+
 def table2_arms(args) -> list[dict]:
-    """The proposed method at K for every framework and seed (and the clipping arm)."""
-    arms = [(fw, seed, None) for seed in args.seeds for fw in FRAMEWORKS]
-    if args.clip_arm:
-        arms.append(("keras", args.seeds[0], 5.0))
+    """The proposed method at each K for every framework and seed (and the clipping arms)."""
     rows = []
-    for framework, seed, clip in arms:
-        name = f"K{args.k}-s{seed}-{framework}" + ("-clip5" if clip else "")
+    for k, seed, framework, clip in _table2_plan(args):
+        name = f"K{k}-s{seed}-{framework}" + ("-clip5" if clip else "")
         out = args.out / "runs" / name
-        cmd = ["-m", "gaitcnn.labeling", "--subjects", str(args.k), "--seed", str(seed),
+        cmd = ["-m", "gaitcnn.labeling", "--subjects", str(k), "--seed", str(seed),
                "--framework", framework, "--verbose", "0", "--out", str(out)]  # fmt: skip
         cmd += ["--global-clipnorm", str(clip)] if clip else []
         cmd += ["--epochs", str(args.epochs)] if args.epochs else []
@@ -126,15 +136,15 @@ def render(t2: list[dict], t1: list[dict], args) -> str:
         "reproduce the paper. Times measured on a shared 2-core machine (load average "
         "before/after each run given).",
         "",
-        f"## Table 2, proposed method, K = {args.k}",
+        "## Table 2, proposed method",
         "",
-        "| framework | clip | seed | accuracy % | top-5 % | train s | wall s | process s "
+        "| K | framework | clip | seed | accuracy % | top-5 % | train s | wall s | process s "
         "| load before/after (1 min) |",
-        "|---|---|---|---:|---:|---:|---:|---:|---|",
+        "|---|---|---|---|---:|---:|---:|---:|---:|---|",
     ]
     for r in t2:
         lines.append(
-            f"| {r['framework']} | {r['global_clipnorm'] or 'none'} | {r['seed']} | "
+            f"| {r['K']} | {r['framework']} | {r['global_clipnorm'] or 'none'} | {r['seed']} | "
             f"{_pct(r['accuracy'])} | {_pct(r['top5'])} | {r['train_time_s']:.0f} | "
             f"{r['wall_time_s']:.0f} | {r['process_wall_time_s']:.0f} | "
             f"{r['load_before'][0]} / {r['load_after'][0]} |"
@@ -170,10 +180,14 @@ def main(argv=None) -> Path:
     parser.add_argument("--out", type=Path, default=Path("results/framework"), help="output")
     parser.add_argument("--cache-dir", type=Path, default=None, help="data and image caches")
     parser.add_argument("--data-root", type=Path, default=None, help="real OU-ISIR root")
-    parser.add_argument("--k", type=int, default=744, help="Table 2 subjects")
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0], help="Table 2 seeds")
+    parser.add_argument(
+        "--table2", nargs="+", default=["744:0"], metavar="K:SEEDS",
+        help="Table 2 arms: K and its seeds, e.g. 744:0,1 100:0,1,2",
+    )  # fmt: skip
     parser.add_argument("--epochs", type=int, default=None, help="Table 2 epochs (default 50)")
-    parser.add_argument("--clip-arm", action="store_true", help="add Keras with clipnorm 5")
+    parser.add_argument(
+        "--clip-arm", action="store_true", help="add Keras with clipnorm 5 (first seed of each K)"
+    )
     parser.add_argument("--table1-quick", action="store_true", help="Table 1 with --quick")
     parser.add_argument("--table1-subjects", type=int, default=6, help="simulated subjects")
     parser.add_argument("--table1-repetitions", type=int, default=2, help="repetitions")
@@ -184,7 +198,7 @@ def main(argv=None) -> Path:
     if args.quick:
         from gaitcnn.prepare import ensure_simulated
 
-        args.k, args.epochs = 4, 1
+        args.table2, args.epochs = ["4:0"], 1
         if args.data_root is None:
             args.data_root = ensure_simulated("ouisir", cache_dir=args.cache_dir, n_subjects=6)
     started = time.perf_counter()
