@@ -122,11 +122,79 @@ def table1_arms(args) -> list[dict]:
     return rows
 
 
+def _gallery(args, k: int):
+    """Gallery rows and labels of the labeling split at K (seed 0) from the image cache."""
+    from gaitcnn.cache import CacheRows, read_image_set
+    from gaitcnn.labeling import LabelingParams
+    from gaitcnn.labeling._protocol import make_split
+    from gaitcnn.labeling._run import resolve_data
+    from gaitcnn.prepare import default_cache_dir, prepare_dataset
+
+    cache_dir = args.cache_dir or default_cache_dir()
+    params = LabelingParams.from_preset(n_subjects=k, seed=0)
+    root, _, source = resolve_data(args.data_root, cache_dir, 744)
+    prep = params.prepare_params()
+    cache = prepare_dataset(prep, root, cache_dir=cache_dir, source=source)
+    meta = read_image_set(cache, expected_params=prep.to_dict(), load_images=False)
+    split = make_split(meta, k, 0)
+    return CacheRows(cache, split.gallery_rows), split.gallery_labels, split.chosen.size
+
+
+def same_arithmetic(args) -> list[dict]:
+    """Both loops from the same initial weights, batch order and no dropout (clip 5 in both).
+
+    With the random draws (initial weights, dropout masks, batch order) made equal, the two
+    frameworks should end at the same weights up to float round-off; the distance says how
+    much of a Table 2 difference the loops themselves can explain.
+    """
+    import tempfile
+
+    import numpy as np
+
+    from gaitcnn.models import build_paper_cnn
+    from gaitcnn.models._tflearn_process import fit_tflearn, shutdown
+    from gaitcnn.models.tflearn_cnn import keras_weights_for_tflearn, tflearn_to_keras
+    from gaitcnn.train import TrainConfig, train
+
+    k = int(args.table2[0].partition(":")[0])
+    images, labels, n_classes = _gallery(args, k)
+    shape = tuple(images.shape[1:])
+    probe = images.read(np.arange(min(len(images), 500)))
+    rows = []
+    for epochs in args.equivalence_epochs:
+        model = build_paper_cnn(shape, n_classes, seed=0, dropout_rate=0.0)
+        start = keras_weights_for_tflearn(model)
+        config = TrainConfig.paper().replace(epochs=epochs, keep_best=False, shuffle=False,
+                                             global_clipnorm=5.0, verbose=0)  # fmt: skip
+        keras_model = train(model, (images, labels), None, config).model
+        loop = {"epochs": epochs, "batch_size": 100, "seed": 0, "shuffle": False,
+                "clip_gradients": 5.0, "deterministic": True}  # fmt: skip
+        with tempfile.TemporaryDirectory() as tmp:
+            fit = fit_tflearn((images, labels), None, n_classes=n_classes,
+                              hparams={"dropout_rate": 0.0}, loop=loop, out_dir=tmp,
+                              initial_weights=start)  # fmt: skip
+            tfl_model = tflearn_to_keras(fit.checkpoint, build_paper_cnn(
+                shape, n_classes, dropout_rate=0.0))  # fmt: skip
+        a, b = keras_weights_for_tflearn(keras_model), keras_weights_for_tflearn(tfl_model)
+        moved = max(float(np.max(np.abs(a[n] - start[n]))) for n in a)
+        p_k = np.asarray(keras_model(probe, training=False))
+        p_t = np.asarray(tfl_model(probe, training=False))
+        rows.append({"K": n_classes, "epochs": epochs, "n_images": len(images),
+                     "max_weight_change": moved,
+                     "max_weight_difference": max(float(np.max(np.abs(a[n] - b[n]))) for n in a),
+                     "mean_weight_difference": float(np.mean(np.concatenate(
+                         [np.abs(a[n] - b[n]).ravel() for n in a]))),
+                     "max_probability_difference": float(np.max(np.abs(p_k - p_t))),
+                     "top1_agreement": float(np.mean(p_k.argmax(1) == p_t.argmax(1)))})  # fmt: skip
+    shutdown()
+    return rows
+
+
 def _pct(value: float) -> str:
     return f"{100 * value:.1f}"
 
 
-def render(t2: list[dict], t1: list[dict], args) -> str:
+def render(t2: list[dict], t1: list[dict], same: list[dict], args) -> str:
     """framework.md: both tables, the differences, the commands."""
     lines = [
         "# Keras vs tflearn on the paper's experiments (SIMULATED data)",
@@ -169,6 +237,18 @@ def render(t2: list[dict], t1: list[dict], args) -> str:
             f"{r['wall_time_s']:.0f} s (classifiers {r['classifier_wall_time_s']:.0f} s), load "
             f"{r['load_before'][0]} / {r['load_after'][0]}."
         )
+    if same:
+        lines += ["", "## Same arithmetic check", "",
+                  f"Gallery of the K = {same[0]['K']} split ({same[0]['n_images']} images), the "
+                  "same initial weights, batches in file order, no dropout, clipping at 5 in both "
+                  "(`same_arithmetic` in experiments/framework.py).", "",
+                  "| epochs | max weight change | weight difference keras-tflearn, max / mean "
+                  "| max probability difference (first 500 images) | top-1 agreement |",
+                  "|---:|---:|---:|---:|---:|"]  # fmt: skip
+        lines += [f"| {r['epochs']} | {r['max_weight_change']:.3g} | "
+                  f"{r['max_weight_difference']:.3g} / {r['mean_weight_difference']:.2g} | "
+                  f"{r['max_probability_difference']:.3g} | "
+                  f"{100 * r['top1_agreement']:.1f} % |" for r in same]  # fmt: skip
     lines += ["", "## Commands", ""]
     lines += [f"- `{c}`" for c in dict.fromkeys(r["command"] for r in (*t2, *t1))]
     return "\n".join(lines) + "\n"
@@ -192,6 +272,10 @@ def main(argv=None) -> Path:
     parser.add_argument("--table1-subjects", type=int, default=6, help="simulated subjects")
     parser.add_argument("--table1-repetitions", type=int, default=2, help="repetitions")
     parser.add_argument("--skip-table1", action="store_true", help="Table 2 arms only")
+    parser.add_argument(
+        "--equivalence-epochs", nargs="*", type=int, default=[1, 5],
+        help="epochs of the same-arithmetic check (none: skip it)",
+    )  # fmt: skip
     parser.add_argument("--quick", action="store_true", help="tiny run for tests")
     parser.add_argument("--force", action="store_true", help="re-run finished runs")
     args = parser.parse_args(argv)
@@ -204,11 +288,13 @@ def main(argv=None) -> Path:
     started = time.perf_counter()
     t2 = table2_arms(args)
     t1 = [] if args.skip_table1 else table1_arms(args)
-    text = render(t2, t1, args)
+    same = same_arithmetic(args) if args.equivalence_epochs else []
+    text = render(t2, t1, same, args)
     write_text_atomic(args.out / "framework.md", text)
     write_json_atomic(
         args.out / "framework.json",
-        {"table2": t2, "table1": t1, "arguments": {k: str(v) for k, v in vars(args).items()},
+        {"table2": t2, "table1": t1, "same_arithmetic": same,
+         "arguments": {k: str(v) for k, v in vars(args).items()},
          "wall_time_s": time.perf_counter() - started, "versions": versions()},
     )  # fmt: skip
     print(text)

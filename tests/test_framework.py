@@ -223,31 +223,42 @@ def test_keras_train_config_clips_the_global_norm():
         TrainConfig(global_clipnorm=-1)
 
 
+needs_tflearn = pytest.mark.skipif(
+    importlib.util.find_spec("tflearn") is None, reason="tflearn not installed"
+)
+
+
+@pytest.fixture(scope="module")
+def tflearn_child():
+    """The tests share one tflearn process (started by the first fit), ended afterwards."""
+    yield
+    from gaitcnn.models._tflearn_process import shutdown
+
+    shutdown()
+
+
 @pytest.mark.tf
-@pytest.mark.skipif(importlib.util.find_spec("tflearn") is None, reason="tflearn not installed")
-def test_tiny_tflearn_fit_through_gaitmodel(tmp_path):
+@needs_tflearn
+def test_tiny_tflearn_fit_through_gaitmodel(tmp_path, tflearn_child):
     """Fit in the tflearn process, keep the best epoch, save: the .keras weights are tflearn's."""
     import tensorflow as tf
 
     from gaitcnn import GaitModel
     from gaitcnn._backends import TflearnBackend
-    from gaitcnn.models._tflearn_process import fit_tflearn, shutdown
+    from gaitcnn.models._tflearn_process import fit_tflearn
     from gaitcnn.models.tflearn_cnn import best_epoch_of
 
     rng = np.random.default_rng(0)
     images, labels = rng.random((24, 32, 64, 2), dtype=np.float32), rng.integers(0, 3, 24)
     val = (rng.random((9, 32, 64, 2), dtype=np.float32), np.arange(9) % 3)
     model = GaitModel(framework="tflearn", epochs=3, batch_size=8, hparams={"fl1_units": 16})
-    loop = {"epochs": 1, "batch_size": 8, "seed": 0}
-    try:
-        # A failing job comes back as an error naming the cause; the child survives it.
-        with pytest.raises(RuntimeError, match="n_conv"):
-            fit_tflearn((images, labels), None, n_classes=3, hparams={"n_conv": 9}, loop=loop,
-                        out_dir=tmp_path / "bad")  # fmt: skip
-        model.fit_images(images, labels, classes=["a", "b", "c"], channels=("acc", "gyr"),
-                         validation=val, checkpoint_dir=tmp_path / "ckpt")  # fmt: skip
-    finally:
-        shutdown()
+    # A failing job comes back as an error naming the cause; the child survives it.
+    with pytest.raises(RuntimeError, match="n_conv"):
+        loop = {"epochs": 1, "batch_size": 8, "seed": 0}
+        fit_tflearn((images, labels), None, n_classes=3, hparams={"n_conv": 9}, loop=loop,
+                    out_dir=tmp_path / "bad")  # fmt: skip
+    model.fit_images(images, labels, classes=["a", "b", "c"], channels=("acc", "gyr"),
+                     validation=val, checkpoint_dir=tmp_path / "ckpt")  # fmt: skip
     assert isinstance(model._backend, TflearnBackend)
     assert "tflearn" not in sys.modules
     run = tmp_path / "ckpt" / "member0" / "run"
@@ -268,6 +279,34 @@ def test_tiny_tflearn_fit_through_gaitmodel(tmp_path):
         np.testing.assert_array_equal(kernel, reader.get_tensor(f"{layer.name}/W"))
         np.testing.assert_array_equal(bias, reader.get_tensor(f"{layer.name}/b"))
     np.testing.assert_allclose(loaded.window_scores(val[0]), model.window_scores(val[0]))
+
+
+@pytest.mark.tf
+@needs_tflearn
+def test_both_loops_do_the_same_arithmetic(tmp_path, tflearn_child):
+    """Same start, order, no dropout, clip 5: one Adam step lands on the same weights."""
+    from gaitcnn.models import build_paper_cnn
+    from gaitcnn.models._tflearn_process import fit_tflearn
+    from gaitcnn.models.tflearn_cnn import keras_weights_for_tflearn, tflearn_to_keras
+    from gaitcnn.train import TrainConfig, train
+
+    rng = np.random.default_rng(1)
+    images, labels = rng.random((20, 32, 64, 2), dtype=np.float32), rng.integers(0, 4, 20)
+    model = build_paper_cnn((32, 64, 2), 4, fl1_units=32, dropout_rate=0.0, seed=0)
+    start = keras_weights_for_tflearn(model)
+    config = TrainConfig(epochs=1, batch_size=20, keep_best=False, shuffle=False,
+                         global_clipnorm=5.0, verbose=0)  # fmt: skip
+    keras_after = keras_weights_for_tflearn(train(model, (images, labels), None, config).model)
+    fit = fit_tflearn(
+        (images, labels), None, n_classes=4, hparams={"fl1_units": 32, "dropout_rate": 0.0},
+        loop={"epochs": 1, "batch_size": 20, "seed": 0, "shuffle": False, "clip_gradients": 5.0},
+        out_dir=tmp_path / "same", initial_weights=start,
+    )  # fmt: skip
+    other = build_paper_cnn((32, 64, 2), 4, fl1_units=32, dropout_rate=0.0)
+    tflearn_after = keras_weights_for_tflearn(tflearn_to_keras(fit.checkpoint, other))
+    for name, value in keras_after.items():
+        assert np.max(np.abs(value - start[name])) > 1e-4  # the step moved the weights ...
+        np.testing.assert_allclose(tflearn_after[name], value, atol=1e-5)  # ... the same way
 
 
 @pytest.mark.tf

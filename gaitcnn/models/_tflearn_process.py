@@ -102,7 +102,8 @@ def _history_columns(entries: list[dict]) -> dict:
 
 
 def fit_tflearn(data, validation, *, n_classes: int, hparams: dict, loop: dict, out_dir,
-                resume: bool = False, threads: int | None = None) -> TflearnFit:  # fmt: skip
+                resume: bool = False, threads: int | None = None,
+                initial_weights: dict | None = None) -> TflearnFit:  # fmt: skip
     """Train the tflearn paper CNN in the tflearn process and return where its weights are.
 
     Parameters
@@ -128,6 +129,9 @@ def fit_tflearn(data, validation, *, n_classes: int, hparams: dict, loop: dict, 
     threads : int, optional
         TensorFlow threads of the child; default: this process's intra-op setting if
         TensorFlow is loaded (Table 1 workers use 1), else TensorFlow's default.
+    initial_weights : dict of str to np.ndarray, optional
+        Start weights by tflearn variable name
+        (:func:`gaitcnn.models.tflearn_cnn.keras_weights_for_tflearn`); default: tflearn's draw.
 
     Returns
     -------
@@ -143,7 +147,16 @@ def fit_tflearn(data, validation, *, n_classes: int, hparams: dict, loop: dict, 
         "loop": dict(loop),
         "train": _data_spec(*data, job_dir, "train"),
         "validation": None if validation is None else _data_spec(*validation, job_dir, "val"),
+        "initial_weights": None,
     }
+    if initial_weights is not None:
+        np.savez(job_dir / "initial_weights.npz", **{k.replace("/", "|"): v for k, v in
+                                                     initial_weights.items()})  # fmt: skip
+        job["initial_weights"] = "initial_weights.npz"
+        digest = hashlib.sha256()
+        for name in sorted(initial_weights):
+            digest.update(name.encode() + np.ascontiguousarray(initial_weights[name]).tobytes())
+        job["initial_weights_sha256"] = digest.hexdigest()
     job = json.loads(json.dumps(job))
     job_path, reply_path = job_dir / "job.json", job_dir / "reply.json"
     if resume and reply_path.exists() and json.loads(job_path.read_text()) == job:
@@ -262,10 +275,14 @@ def run_job(job_path: Path, threads: int) -> dict:
     validation = None
     if job["validation"] is not None:
         validation = _load_data(job["validation"], job_dir, n_classes)
+    initial = None
+    if job.get("initial_weights"):
+        with np.load(job_dir / job["initial_weights"], allow_pickle=False) as arrays:
+            initial = {k.replace("|", "/"): arrays[k] for k in arrays.files}
     out_dir = Path(job["out_dir"])
     checkpoint = train_tflearn(
         images, onehot, n_classes=n_classes, out_dir=out_dir, validation=validation,
-        threads=threads, **job["hparams"], **job["loop"],
+        threads=threads, initial_weights=initial, **job["hparams"], **job["loop"],
     )  # fmt: skip
     result = json.loads((out_dir / "result.json").read_text())
     history = json.loads((out_dir / "history.json").read_text())

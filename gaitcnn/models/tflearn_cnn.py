@@ -34,6 +34,7 @@ __all__ = [
     "CHECKPOINT_NAME",
     "best_epoch_of",
     "build_tflearn_paper_cnn",
+    "keras_weights_for_tflearn",
     "main",
     "predict_tflearn",
     "tflearn_to_keras",
@@ -224,6 +225,7 @@ def train_tflearn(
     shuffle: bool = True,
     threads: int = 0,
     deterministic: bool = False,
+    initial_weights: dict[str, np.ndarray] | None = None,
 ) -> Path:
     """Train the tflearn paper CNN; save its final (and best) weights; return the kept ones.
 
@@ -269,6 +271,10 @@ def train_tflearn(
         TensorFlow intra-op threads (0: TensorFlow's default).
     deterministic : bool, default=False
         ``tf.config.experimental.enable_op_determinism()`` first (sticky for the process).
+    initial_weights : dict of str to np.ndarray, optional
+        Start from these weights (``"conv1/W"``, ``"conv1/b"``, ... as
+        :func:`keras_weights_for_tflearn` gives them) instead of tflearn's own draw: with
+        ``shuffle=False`` and no dropout, both frameworks then do the same arithmetic.
 
     Returns
     -------
@@ -304,7 +310,9 @@ def train_tflearn(
     (out_dir / "config.json").write_text(json.dumps(config, indent=2) + "\n")
     if deterministic:
         tf.config.experimental.enable_op_determinism()
-    history = _fit_dnn(images, labels_onehot, validation, out_dir, arch, loop, threads)
+    history = _fit_dnn(
+        images, labels_onehot, validation, out_dir, arch, loop, threads, initial_weights
+    )
     (out_dir / "history.json").write_text(json.dumps(history, indent=2) + "\n")
     best = tf.train.latest_checkpoint(str(out_dir / "best")) if validation is not None else None
     kept = Path(best) if best else out_dir / CHECKPOINT_NAME
@@ -314,7 +322,8 @@ def train_tflearn(
     return kept
 
 
-def _fit_dnn(images, labels_onehot, validation, out_dir: Path, arch, loop, threads) -> list:
+def _fit_dnn(images, labels_onehot, validation, out_dir: Path, arch, loop, threads,
+             initial_weights=None) -> list:  # fmt: skip
     """Build the network in a fresh graph, fit it with ``tflearn.DNN``, save it; the history."""
     import tensorflow as tf
 
@@ -345,6 +354,15 @@ def _fit_dnn(images, labels_onehot, validation, out_dir: Path, arch, loop, threa
             tensorboard_dir=str(out_dir / "tensorboard"),
             **best,
         )
+        if initial_weights is not None:
+            variables = {v.op.name: v for v in tf.compat.v1.trainable_variables()}
+            if set(variables) != set(initial_weights):
+                raise ValueError(
+                    f"initial_weights {sorted(initial_weights)} do not match the network's "
+                    f"variables {sorted(variables)}"
+                )
+            for name, value in initial_weights.items():
+                model.set_weights(variables[name], value)
         logger = _make_epoch_logger(tflearn, history, sys.stdout)
         # tflearn's TermLogger writes ANSI cursor codes on every batch: send them to a file.
         with (
@@ -416,6 +434,20 @@ def predict_tflearn(
         ]
         model.session.close()
     return np.concatenate(outputs, axis=0)
+
+
+def keras_weights_for_tflearn(keras_model) -> dict[str, np.ndarray]:
+    """The weights of a Keras paper CNN under tflearn's variable names (``"conv1/W"``...).
+
+    The inverse of :func:`tflearn_to_keras` (same layouts, no transposition); feed it to
+    :func:`train_tflearn` ``initial_weights``. Does not import tflearn.
+    """
+    weights = {}
+    for layer in keras_model.layers:
+        if layer.weights:
+            kernel, bias = layer.get_weights()
+            weights[f"{layer.name}/W"], weights[f"{layer.name}/b"] = kernel, bias
+    return weights
 
 
 def tflearn_to_keras(checkpoint_path: str | os.PathLike, keras_model):
