@@ -32,6 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
+from gaitcnn._atomic import write_json_atomic
+
 __all__ = ["TflearnFit", "fit_tflearn", "serve", "shutdown"]
 
 #: Lines of the child's log quoted when it fails.
@@ -163,9 +165,9 @@ def fit_tflearn(data, validation, *, n_classes: int, hparams: dict, loop: dict, 
         reply = json.loads(reply_path.read_text())
     else:
         reply_path.unlink(missing_ok=True)
-        job_path.write_text(json.dumps(job, indent=2) + "\n")
+        write_json_atomic(job_path, job)
         reply = _process(_default_threads() if threads is None else threads).run(job_path)
-        reply_path.write_text(json.dumps(reply) + "\n")
+        write_json_atomic(reply_path, reply)  # last: the commit point of resume
     return TflearnFit(Path(reply["checkpoint"]), _history_columns(reply["history"]),
                       reply["best_epoch"])  # fmt: skip
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib.metadata
-import json
 import os
 import shutil
 import sys
@@ -27,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gaitcnn._atomic import write_json_atomic
 from gaitcnn.models.paper_cnn import MAX_N_CONV, PAPER_CNN_HPARAMS
 
 __all__ = [
@@ -307,18 +307,18 @@ def train_tflearn(
               "n_validation_images": 0 if validation is None else len(validation[0]),
               "versions": {"tensorflow": tf.__version__,
                            "tflearn": importlib.metadata.version("tflearn")}}  # fmt: skip
-    (out_dir / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    write_json_atomic(out_dir / "config.json", config)
     if deterministic:
         tf.config.experimental.enable_op_determinism()
     history = _fit_dnn(
         images, labels_onehot, validation, out_dir, arch, loop, threads, initial_weights
     )
-    (out_dir / "history.json").write_text(json.dumps(history, indent=2) + "\n")
+    write_json_atomic(out_dir / "history.json", history)
     best = tf.train.latest_checkpoint(str(out_dir / "best")) if validation is not None else None
     kept = Path(best) if best else out_dir / CHECKPOINT_NAME
     result = {"checkpoint": str(kept.relative_to(out_dir)),
               "best_epoch": best_epoch_of(history) if best else None}  # fmt: skip
-    (out_dir / "result.json").write_text(json.dumps(result, indent=2) + "\n")
+    write_json_atomic(out_dir / "result.json", result)
     return kept
 
 
