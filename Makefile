@@ -5,7 +5,11 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.gaitcnn-installed
 DATA_ROOT ?=
 QUICK ?=
-OUT ?= results
+# FRAMEWORK=tflearn: train the CNNs with tflearn, the paper's framework (own process, paper CNN
+# only); results then go to results/tflearn/ (default OUT). Default: keras.
+FRAMEWORK ?=
+FW_ARGS = $(if $(FRAMEWORK),--framework $(FRAMEWORK))
+OUT ?= results$(if $(filter tflearn,$(FRAMEWORK)),/tflearn)
 PYTEST_ARGS ?= -n 2
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
@@ -47,12 +51,12 @@ bench: $(STAMP)  ## speed benchmarks -> benchmarks/results.json
 	$(PY) -m benchmarks.run --out benchmarks/results.json
 
 reproduce-table1: $(STAMP)  ## Table 1: McGill authentication (simulated unless DATA_ROOT=...; QUICK=1 small)
-	$(PY) -m experiments.table_1 $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(QUICK),--quick) --out $(OUT)/table1$(if $(QUICK),-quick)
+	$(PY) -m experiments.table_1 $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(QUICK),--quick) $(FW_ARGS) --out $(OUT)/table1$(if $(QUICK),-quick)
 
 reproduce-figure6: $(STAMP)  ## Figure 6: different-day accuracy vs training share mu (QUICK=1 small)
-	$(PY) -m experiments.figure_6 $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(QUICK),--quick) --out $(OUT)/figure6$(if $(QUICK),-quick)
+	$(PY) -m experiments.figure_6 $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(QUICK),--quick) $(FW_ARGS) --out $(OUT)/figure6$(if $(QUICK),-quick)
 
-LABEL_ARGS = $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(QUICK),--quick) --runs-dir $(OUT)/labeling-runs
+LABEL_ARGS = $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(QUICK),--quick) $(FW_ARGS) --runs-dir $(OUT)/labeling-runs
 
 reproduce-table2: $(STAMP)  ## Table 2: OU-ISIR labeling at K=744, five methods (simulated unless DATA_ROOT=...)
 	$(PY) -m experiments.table_2 $(LABEL_ARGS) --out $(OUT)/table2

@@ -83,7 +83,8 @@ def main(argv=None) -> Path:
     wall = time.perf_counter() - started
     write_text_atomic(out / "figure6.csv", rows_to_csv(rows))
     label = "SIMULATED" if args.data_root is None else "real data"
-    plot(rows, out / "figure6.png", f"Figure 6 ({label}; {data_label}) - AE-GDI CNN, day 2 probe")
+    title = f"Figure 6 ({label}; {data_label}) - AE-GDI CNN ({base.framework}), day 2 probe"
+    plot(rows, out / "figure6.png", title)
     write_json_atomic(
         out / "config.json",
         {
@@ -91,6 +92,7 @@ def main(argv=None) -> Path:
             "simulated": args.data_root is None,
             "quick": args.quick,
             "seed": args.seed,
+            "framework": base.framework,
             "resolved": resolved,
             "prepare_params": params.to_dict(),
             "cache": str(cache),

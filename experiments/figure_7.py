@@ -15,6 +15,7 @@ from experiments.configs import table2 as presets
 from experiments.table_2 import (
     add_common_arguments,
     data_label,
+    framework_methods,
     labeling_run,
     resolve_size,
     to_csv,
@@ -56,7 +57,9 @@ def main(argv=None) -> Path:
     args = parser.parse_args(argv)
     size = resolve_size(args)
     if args.methods:
-        size["figure7_methods"] = tuple(args.methods)
+        size["figure7_methods"], left_out = framework_methods(args.methods, args.framework)
+        if left_out:
+            parser.error(f"--framework {args.framework} cannot train {list(left_out)}")
     if args.k:
         size["figure7_k"] = tuple(args.k)
     started = time.perf_counter()

@@ -89,9 +89,12 @@ def _data_of(folder: Path) -> str:
     config = folder / "config.json"
     if config.exists():
         try:
-            data = json.loads(config.read_text()).get("data")
-            quick = json.loads(config.read_text()).get("quick")
-            return f"{data}{' (--quick: tiny models, meaningless numbers)' if quick else ''}"
+            values = json.loads(config.read_text())
+            data, quick = values.get("data"), values.get("quick")
+            framework = values.get("framework", "keras")
+            trained = "" if framework == "keras" or framework in str(data) else f"; {framework}"
+            note = " (--quick: tiny models, meaningless numbers)" if quick else ""
+            return f"{data}{trained}{note}"
         except json.JSONDecodeError:
             return "unknown (unreadable config.json)"
     return "unknown (no config.json)"

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from experiments._report import versions, write_json_atomic, write_text_atomic
 from experiments.configs import table1 as presets
+from gaitcnn.presets import FRAMEWORKS
 
 METHOD_NAMES = {
     "ae_gdi_cnn": "AE-GDI + CNN (proposed)",
@@ -78,7 +79,9 @@ def render_markdown(rows, auth, data_label, wall_time_s, n_subjects, quick) -> s
             else ""
         ),
         "",
-        f"{n_subjects} subjects x {auth.n_repetitions} repetitions; training share "
+        f"Networks trained with **{auth.framework}**"
+        + (" (the paper's framework, in its own process)." if auth.framework == "tflearn" else ".")
+        + f" {n_subjects} subjects x {auth.n_repetitions} repetitions; training share "
         f"{100 * auth.train_share:g} % of day 1; {auth.train.get('epochs')} epochs"
         + (" (QUICK mode: not the paper's settings)" if quick else "")
         + f". Wall time {wall_time_s / 60:.1f} min.",
@@ -171,6 +174,12 @@ def parse_args(argv, description):
     parser.add_argument(
         "--threads", type=int, default=1, help="TensorFlow threads per worker (with --workers)"
     )
+    parser.add_argument(
+        "--framework",
+        choices=FRAMEWORKS,
+        default="keras",
+        help="training loop of the CNNs: keras, or tflearn (the paper's; its own process)",
+    )
     return parser.parse_args(argv)
 
 
@@ -182,6 +191,7 @@ def resolve(args, preset: dict) -> dict:
     if args.duration_s is not None:
         resolved["data"]["duration_s"] = args.duration_s
     resolved["auth"]["seed"] = args.seed
+    resolved["auth"]["framework"] = args.framework
     if args.workers is not None:
         resolved["workers"] = args.workers
     resolved.setdefault("workers", 1)
@@ -225,6 +235,7 @@ def main(argv=None) -> Path:
             "quick": args.quick,
             "seed": args.seed,
             "preset": "QUICK" if args.quick else "PAPER",
+            "framework": auth.framework,
             "resolved": resolved,
             "auth_config": auth.to_dict(),
             "prepare_params": params.to_dict(),

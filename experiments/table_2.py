@@ -19,6 +19,11 @@ from pathlib import Path
 
 from experiments._report import versions, write_json_atomic, write_text_atomic
 from experiments.configs import table2 as presets
+from gaitcnn.presets import FRAMEWORKS
+
+#: ModelConfig fields added after runs were stored, with their default: left out of a run's key
+#: at that value, so stored Keras runs stay reusable.
+_LATER_MODEL_FIELDS = {"framework": "keras", "global_clipnorm": None}
 
 
 def add_common_arguments(parser: argparse.ArgumentParser, default_out: str) -> None:
@@ -41,6 +46,27 @@ def add_common_arguments(parser: argparse.ArgumentParser, default_out: str) -> N
     parser.add_argument("--epochs", type=int, default=None, help="override the preset epochs")
     parser.add_argument("--seed", type=int, default=None, help="override the preset seed")
     parser.add_argument("--workers", type=int, default=2, help="image preparation processes")
+    parser.add_argument(
+        "--framework",
+        choices=FRAMEWORKS,
+        default="keras",
+        help="training loop: keras, or tflearn (the paper's, in its own process; the paper CNN "
+        "only, so rows with another network are left out)",
+    )
+
+
+def framework_methods(methods, framework: str) -> tuple[tuple, tuple]:
+    """``methods`` split into those ``framework`` can train and those it cannot (left out).
+
+    tflearn builds only the networks flagged in :data:`gaitcnn.registry.NETWORKS`; peers
+    (MiniRocket) have no network and no framework, so a tflearn run leaves them out too.
+    """
+    from gaitcnn.registry import METHODS, NETWORKS
+
+    if framework == "keras":
+        return tuple(methods), ()
+    kept = tuple(m for m in methods if m in METHODS and NETWORKS[METHODS[m].network].tflearn)
+    return kept, tuple(m for m in methods if m not in kept)
 
 
 def resolve_size(args) -> dict:
@@ -50,6 +76,11 @@ def resolve_size(args) -> dict:
         size["epochs"] = args.epochs
     if args.seed is not None:
         size["seed"] = args.seed
+    size["framework"] = args.framework
+    for key in ("figure7_methods", "figure8_methods"):
+        size[key], left_out = framework_methods(size[key], args.framework)
+        if left_out:
+            size.setdefault("left_out", {})[key] = list(left_out)
     return size
 
 
@@ -96,13 +127,18 @@ def labeling_run(
         epochs=size["epochs"],
         seed=size["seed"],
         hparams=model_hparams(size, method, extra_hparams) or None,
+        framework=size.get("framework", "keras"),
     )
+    run_params = params.to_dict()
+    for name, default in _LATER_MODEL_FIELDS.items():
+        if run_params["model"][name] == default:
+            del run_params["model"][name]
     data = str(args.data_root.resolve()) if args.data_root else f"sim{size['n_simulated']}"
     # The key holds the resolved image parameters (cycle detection included) and the package
     # version, so a run made with another detector or release is never reused.
     key = json.dumps(
         {
-            "params": params.to_dict(),
+            "params": run_params,
             "prepare": params.prepare_params().to_dict(),
             "gaitcnn": __version__,
             "data": data,
@@ -110,7 +146,9 @@ def labeling_run(
         sort_keys=True,
     )
     digest = hashlib.sha256(key.encode()).hexdigest()[:8]
-    run_dir = runs_dir(args) / f"{method}-K{n_subjects}-e{size['epochs']}-s{size['seed']}-{digest}"
+    framework = "" if params.model.framework == "keras" else f"-{params.model.framework}"
+    name = f"{method}-K{n_subjects}-e{size['epochs']}-s{size['seed']}{framework}-{digest}"
+    run_dir = runs_dir(args) / name
     results_path = run_dir / "results.json"
     if results_path.exists() and (run_dir / "run_key.json").exists():
         if json.loads((run_dir / "run_key.json").read_text()) == json.loads(key):
@@ -135,6 +173,7 @@ def write_config(out: Path, args, size: dict, started: float, **extra) -> Path:
         out / "config.json",
         {
             "data": data_label(args),
+            "framework": args.framework,
             "size": size,
             "quick": args.quick,
             **extra,
@@ -146,9 +185,10 @@ def write_config(out: Path, args, size: dict, started: float, **extra) -> Path:
 
 def data_label(args) -> str:
     """What the run used, for every table and figure title."""
+    trained = "" if args.framework == "keras" else f"; networks trained with {args.framework}"
     if args.data_root is None:
-        return "SIMULATED OU-ISIR-like data (not the real data set)"
-    return f"real OU-ISIR data at {args.data_root}"
+        return f"SIMULATED OU-ISIR-like data (not the real data set){trained}"
+    return f"real OU-ISIR data at {args.data_root}{trained}"
 
 
 def to_csv(rows: list[dict]) -> str:
@@ -167,12 +207,19 @@ def main(argv=None) -> Path:
     parser.add_argument(
         "--methods",
         nargs="+",
-        default=list(presets.TABLE2_METHODS),
+        default=None,
         choices=list(presets.TABLE2_METHODS),
-        help="subset of the rows to run",
+        help="subset of the rows to run (default: every row the framework can train)",
     )
     args = parser.parse_args(argv)
     size = resolve_size(args)
+    methods, left_out = framework_methods(args.methods or presets.TABLE2_METHODS, args.framework)
+    if args.methods and left_out:
+        parser.error(
+            f"--framework {args.framework} cannot train {list(left_out)}: it builds only the "
+            f"paper CNN (rows {list(framework_methods(presets.TABLE2_METHODS, 'tflearn')[0])})"
+        )
+    args.methods = list(methods)
     started = time.perf_counter()
     k = size["n_subjects"]
 
@@ -206,6 +253,7 @@ def main(argv=None) -> Path:
                 "train_time_s": round(res["train_time_s"], 1),
                 "wall_time_s": round(res["wall_time_s"], 1),
                 "epochs": res.get("epochs", ""),
+                "framework": res.get("framework", "keras"),
                 "run_dir": res["run_dir"],
             }
         )
@@ -230,11 +278,19 @@ def main(argv=None) -> Path:
             f"{macs} | {r['train_time_s']} | {r['wall_time_s']} |"
         )
     quick_note = "\n**--quick run: tiny models, 2 epochs; numbers mean nothing.**\n"
+    framework_note = f"Networks trained with **{args.framework}**" + (
+        f" (the paper's framework, in its own process); rows it cannot train (no tflearn "
+        f"builder) are left out: {', '.join(left_out)}."
+        if left_out
+        else "."
+    )
     text = f"""# Table 2: gait labeling on OU-ISIR, K = {k}
 
 Data: **{data_label(args)}**. Results on simulated data show the pipeline works; they do not
 reproduce the paper.
 {quick_note if args.quick else ""}
+{framework_note}
+
 Protocol (RECONSTRUCTION 2.2): one {k}-class network per method trained on the gallery walks
 (seq0) for {size["epochs"]} epochs, final model kept (see `gaitcnn/labeling.py`,
 Reconstruction); each probe walk (seq1) labelled by the mean softmax over its images; probe walks
@@ -257,6 +313,7 @@ running), so compare them only within this table.
         size,
         started,
         methods=args.methods,
+        left_out=list(left_out),
         runs={m: r["run_dir"] for m, r in runs.items()},
     )
     print(text)

@@ -20,7 +20,7 @@ from gaitcnn.cache import CacheRows
 from gaitcnn.presets import ModelConfig
 from gaitcnn.registry import NETWORKS, PEERS
 
-__all__ = ["NetworkBackend", "PeerBackend", "make_backend"]
+__all__ = ["NetworkBackend", "PeerBackend", "TflearnBackend", "make_backend"]
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +95,6 @@ class NetworkBackend:
             Keras progress output.
         """
         from gaitcnn.models import get_builder
-        from gaitcnn.train import train
 
         self.hparams = self._resolved_hparams(images)
         builder = get_builder(self.config.network_name)
@@ -116,18 +115,23 @@ class NetworkBackend:
                     return builder(shape, n_classes, seed=seed, **self.hparams)
 
             out_dir = None if checkpoint_dir is None else Path(checkpoint_dir) / f"member{member}"
-            result = train(
-                build,
-                data,
-                val,
-                config.replace(seed=seed, verbose=verbose),
-                out_dir=out_dir,
-                resume=resume and out_dir is not None,
-                overwrite=not resume and out_dir is not None,
-            )
-            self.models.append(result.model)
-            self.histories.append(result.history)
-            self.best_epoch = result.best_epoch if member == 0 else self.best_epoch
+            model, history, best_epoch = self._train_member(
+                build, data, val, config.replace(seed=seed, verbose=verbose),
+                n_classes=n_classes, out_dir=out_dir, resume=resume and out_dir is not None,
+            )  # fmt: skip
+            self.models.append(model)
+            self.histories.append(history)
+            self.best_epoch = best_epoch if member == 0 else self.best_epoch
+
+    def _train_member(self, build, data, val, config, *, n_classes, out_dir, resume):
+        """Train one network with :func:`gaitcnn.train.train`: (model, history, best epoch)."""
+        from gaitcnn.train import train
+
+        result = train(
+            build, data, val, config, out_dir=out_dir, resume=resume,
+            overwrite=not resume and out_dir is not None,
+        )  # fmt: skip
+        return result.model, result.history, result.best_epoch
 
     def scores(self, images) -> np.ndarray:
         """Softmax output per image, averaged over the ensemble: ``(n, n_classes)``."""
@@ -187,6 +191,50 @@ def dtype_policy(name: str):
         yield
     finally:
         keras.mixed_precision.set_dtype_policy(previous)
+
+
+class TflearnBackend(NetworkBackend):
+    """The paper CNN trained by tflearn (the paper's framework), kept as the Keras paper CNN.
+
+    Only the training loop differs from :class:`NetworkBackend`: each network trains in the
+    tflearn process (:func:`gaitcnn.models._tflearn_process.fit_tflearn`, fed from the same
+    cache rows, split and seeds), then its weights are copied exactly into the Keras paper CNN
+    (:func:`gaitcnn.models.tflearn_cnn.tflearn_to_keras`), so scoring, fusion, saving
+    (``network-<i>.keras``) and export are the Keras path's. The loops' differences are listed
+    in docs/RECONSTRUCTION.md 5.3.
+    """
+
+    def _train_member(self, build, data, val, config, *, n_classes, out_dir, resume):
+        """Train one network with tflearn; (Keras model holding its weights, history, best)."""
+        import tempfile
+
+        from gaitcnn.models._tflearn_process import fit_tflearn
+        from gaitcnn.models.tflearn_cnn import CLIP_GRADIENTS, tflearn_to_keras
+
+        clip = self.config.global_clipnorm
+        loop = {
+            "epochs": config.epochs,
+            "batch_size": config.batch_size,
+            "seed": config.seed,
+            "learning_rate": config.learning_rate,
+            "adam_epsilon": config.adam_epsilon,
+            # None: tflearn's own default (5.0), what the paper most likely trained with
+            "clip_gradients": CLIP_GRADIENTS if clip is None else float(clip),
+            "shuffle": config.shuffle,
+            "deterministic": config.deterministic,
+        }
+        with contextlib.ExitStack() as stack:
+            if out_dir is None:
+                out_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="gaitcnn-tfl-"))
+            fit = fit_tflearn(
+                data, val if config.keep_best else None, n_classes=n_classes, hparams=self.hparams,
+                loop=loop, out_dir=out_dir, resume=resume,
+            )  # fmt: skip
+            model = tflearn_to_keras(fit.checkpoint, build())
+        if config.verbose:
+            for epoch, loss in zip(fit.history["epoch"], fit.history["loss"], strict=True):
+                print(f"tflearn epoch {epoch}/{config.epochs}: loss {loss:.4f}", flush=True)
+        return model, fit.history, fit.best_epoch
 
 
 def _forward(model):
@@ -274,5 +322,7 @@ class PeerBackend:
 
 
 def make_backend(config: ModelConfig):
-    """The backend of ``config``: a peer for a peer method, else a network."""
-    return PeerBackend(config) if config.is_peer else NetworkBackend(config)
+    """The backend of ``config``: a peer, a tflearn-trained network or a Keras network."""
+    if config.is_peer:
+        return PeerBackend(config)
+    return TflearnBackend(config) if config.framework == "tflearn" else NetworkBackend(config)

@@ -57,7 +57,8 @@ class GaitModel:
         0 silent; 1 progress bars (front end, Keras).
     **overrides
         Any other :class:`gaitcnn.presets.ModelConfig` field (``epochs``, ``channels``,
-        ``hparams``, ``ensemble``...).
+        ``hparams``, ``ensemble``, ``framework="tflearn"`` to train the paper CNN with the
+        paper's framework...).
 
     Attributes
     ----------

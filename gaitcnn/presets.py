@@ -34,6 +34,7 @@ __all__ = [
     "PEER_FRONT_END",
     "PRECISIONS",
     "PRESETS",
+    "TFLEARN_HPARAMS",
     "ModelConfig",
     "acc_only",
     "channels_for_data",
@@ -49,6 +50,10 @@ FRAMEWORKS = ("keras", "tflearn")
 #: (Keras mixed precision) - about 1.8x faster on CPUs with native bfloat16 (AVX512-BF16, AMX),
 #: much slower on CPUs without it.
 PRECISIONS = ("float32", "mixed_bfloat16")
+
+#: The network hyper-parameters the tflearn builder takes
+#: (:func:`gaitcnn.models.tflearn_cnn.build_tflearn_paper_cnn`; a test keeps them in sync).
+TFLEARN_HPARAMS = ("conv_filters", "n_conv", "fl1_units", "dropout_rate")
 
 #: The improved preset (``preset="improved"``): :class:`ModelConfig` field values. Each step is
 #: justified in ``docs/results-simulated/ablation/ablation.md`` (``make ablation``; simulated
@@ -153,6 +158,11 @@ class ModelConfig:
         ``"constant"`` [P] or ``"cosine"``.
     label_smoothing : float
         [P] 0.
+    global_clipnorm : float or None
+        Clip the gradients to this global norm before each update (0: no clipping). None: the
+        framework's own default - Keras does not clip; tflearn clips at 5.0
+        (``tflearn.DNN(clip_gradients=5.0)``), which is what the paper, built in tflearn and
+        naming no clipping, most likely ran with (docs/RECONSTRUCTION.md 5.3).
     validation_fraction : float
         Share of the training walks (blocks of long recordings) held out to keep the best
         epoch. Reconstruction: 0 - the paper keeps "the model that scores best", but OU-ISIR
@@ -163,7 +173,11 @@ class ModelConfig:
     ensemble : int
         Networks trained with seeds ``seed + 1000 i`` whose window probabilities are averaged.
     framework : str
-        ``"keras"`` or ``"tflearn"`` (:data:`FRAMEWORKS`).
+        ``"keras"`` or ``"tflearn"`` (:data:`FRAMEWORKS`): the training loop. tflearn (the
+        paper's framework) trains in its own process and builds only the paper CNN
+        (:data:`gaitcnn.registry.NETWORKS` ``tflearn=True``: the proposed method, Methods 1 and
+        2); its weights come back as the Keras paper CNN, so scoring, saving and export are
+        shared.
     precision : str
         ``"float32"`` [P] or ``"mixed_bfloat16"`` (:data:`PRECISIONS`); a Keras network only.
     seed : int
@@ -185,6 +199,7 @@ class ModelConfig:
     learning_rate: float = 1e-3  # [P] Adam, learning rate 0.001
     lr_schedule: str = "constant"  # [P] constant learning rate
     label_smoothing: float = 0.0  # [P] plain cross-entropy
+    global_clipnorm: float | None = None  # None: the framework's (Keras: none, tflearn: 5.0)
     validation_fraction: float = 0.0  # Reconstruction: the final model is kept
     fusion: str = "mean"  # [P] mean softmax over the walk's images
     ensemble: int = 1
@@ -222,6 +237,9 @@ class ModelConfig:
             raise ValueError(
                 f"validation_fraction must be in [0, 1). Received: {self.validation_fraction!r}"
             )
+        clip = self.global_clipnorm
+        if clip is not None and not (isinstance(clip, int | float) and clip >= 0):
+            raise ValueError(f"global_clipnorm must be None or >= 0. Received: {clip!r}")
         if not isinstance(self.hparams, dict):
             raise ValueError(f"hparams must be a dict. Received: hparams={self.hparams!r}")
         try:  # the JSON form (lists, not tuples), so a saved config equals the one it came from
@@ -231,6 +249,37 @@ class ModelConfig:
         if self.channels is not None:
             object.__setattr__(self, "channels", tuple(self.channels))
         self.prepare_params("ouisir")  # the front end validates its own fields
+        if self.framework == "tflearn":
+            self._check_tflearn()
+
+    def _check_tflearn(self) -> None:
+        """Refuse, in one line, what the tflearn training loop cannot build or run."""
+        networks = [name for name, spec in NETWORKS.items() if spec.tflearn]
+        methods = [name for name, spec in METHODS.items() if spec.network in networks]
+        supported = f"networks {networks} (methods {methods})"
+        network = self.network_name
+        if network not in networks:
+            what = f"method={self.method!r}" if self.is_peer else f"network={network!r}"
+            raise ValueError(
+                f"framework='tflearn' builds only the {supported}. Received: {what} "
+                f"(preset={self.preset!r}); use framework='keras'"
+            )
+        unknown = sorted(set(self.hparams) - set(TFLEARN_HPARAMS))
+        if unknown:
+            raise ValueError(
+                f"framework='tflearn' takes the hparams {list(TFLEARN_HPARAMS)}. Received: "
+                f"{unknown}"
+            )
+        if self.precision != "float32":
+            raise ValueError(
+                f"framework='tflearn' trains in float32. Received: precision={self.precision!r}"
+            )
+        if self.lr_schedule != "constant" or self.label_smoothing:
+            raise ValueError(
+                "framework='tflearn' trains with a constant learning rate and no label "
+                f"smoothing. Received: lr_schedule={self.lr_schedule!r}, "
+                f"label_smoothing={self.label_smoothing!r}"
+            )
 
     @classmethod
     def from_preset(cls, preset: str = "paper", **overrides) -> ModelConfig:
@@ -311,6 +360,7 @@ class ModelConfig:
             learning_rate=self.learning_rate,
             lr_schedule=self.lr_schedule,
             label_smoothing=self.label_smoothing,
+            global_clipnorm=self.global_clipnorm,
             keep_best=self.validation_fraction > 0 if keep_best is None else keep_best,
             seed=self.seed,
             verbose=0,

@@ -129,6 +129,12 @@ class TrainConfig:
         1e-7. We keep tflearn's value so the two implementations match.
     label_smoothing : float, default=0.0
         Label smoothing of the cross-entropy. The paper uses none.
+    global_clipnorm : float or None, default=None
+        Rescale the gradients so that their global norm is at most this value before each
+        update (Keras ``global_clipnorm``; None or 0: no clipping). tflearn, the paper's
+        framework, clips at 5.0 by default (``DNN(clip_gradients=5.0)``, also a global norm);
+        set 5.0 to train the Keras network with tflearn's loop (RECONSTRUCTION 5.3). Keras'
+        ``clipnorm`` (each gradient on its own) is a different rule and not offered.
     lr_schedule : {"constant", "cosine"}, default="constant"
         [P] constant. ``"cosine"`` (improved preset, a paper deviation): the learning rate
         decays from ``learning_rate`` to 1 % of it over all training steps (cosine).
@@ -160,6 +166,7 @@ class TrainConfig:
     optimizer: str = "adam"  # [P] Adam
     adam_epsilon: float = 1e-8  # Reconstruction: tflearn's Adam epsilon (Keras default 1e-7)
     label_smoothing: float = 0.0  # [P] plain cross-entropy
+    global_clipnorm: float | None = None  # no clipping (tflearn's loop: 5.0, RECONSTRUCTION 5.3)
     lr_schedule: str = "constant"  # [P] constant learning rate
     seed: int = 0  # one seed for every random state of the run
     keep_best: bool = True  # [P] "keeping the model that scores best"
@@ -194,6 +201,12 @@ class TrainConfig:
             isinstance(self.label_smoothing, int | float) and 0.0 <= self.label_smoothing < 1.0,
             "label_smoothing",
             "in [0, 1)",
+        )
+        check(
+            self.global_clipnorm is None
+            or (isinstance(self.global_clipnorm, int | float) and self.global_clipnorm >= 0),
+            "global_clipnorm",
+            "None or a number >= 0",
         )
         check(_is_int(self.seed) and self.seed >= 0, "seed", "an integer >= 0")
         check(self.monitor in _MONITORS, "monitor", f"one of {_MONITORS}")
@@ -326,9 +339,12 @@ def _make_optimizer(
         learning_rate = keras.optimizers.schedules.CosineDecay(
             config.learning_rate, decay_steps=int(config.epochs * steps_per_epoch), alpha=0.01
         )
+    clip = {"global_clipnorm": config.global_clipnorm} if config.global_clipnorm else {}
     if config.optimizer == "adam":
-        return keras.optimizers.Adam(learning_rate=learning_rate, epsilon=config.adam_epsilon)
-    return keras.optimizers.SGD(learning_rate=learning_rate)
+        return keras.optimizers.Adam(
+            learning_rate=learning_rate, epsilon=config.adam_epsilon, **clip
+        )
+    return keras.optimizers.SGD(learning_rate=learning_rate, **clip)
 
 
 def compile_model(

@@ -11,6 +11,7 @@ from gaitcnn._cliutil import parse_set
 from gaitcnn.authentication._baselines import baseline_features, load_segments
 from gaitcnn.authentication._config import METHODS, PEER_METHODS, PRESETS, AuthConfig
 from gaitcnn.authentication._run import aggregate, run_authentication
+from gaitcnn.presets import FRAMEWORKS
 
 __all__ = ["authenticate_command"]
 
@@ -41,12 +42,19 @@ __all__ = ["authenticate_command"]
     "on the same splits (needs pip install 'gaitcnn[peers]').",
 )
 @click.option(
+    "--framework",
+    type=click.Choice(FRAMEWORKS),
+    default=None,
+    help="Training loop of the CNNs [default: keras]: keras, or tflearn (the paper's framework, "
+    "in its own process; the paper CNN only).",
+)
+@click.option(
     "--set",
     "overrides",
     multiple=True,
     help="Override an AuthConfig field, JSON value: --set n_repetitions=2 --set train.epochs=5.",
 )
-def authenticate_command(data_root, out, cache_dir, preset, methods, overrides):
+def authenticate_command(data_root, out, cache_dir, preset, methods, framework, overrides):
     """McGill gait authentication (paper Table 1): per-subject binary AE-GDI CNNs and baselines."""
     from gaitcnn.cache import read_image_set
     from gaitcnn.prepare import ensure_simulated, prepare_dataset
@@ -54,7 +62,12 @@ def authenticate_command(data_root, out, cache_dir, preset, methods, overrides):
     values = parse_set(overrides, dotted=True)
     if methods:
         values["methods"] = tuple(methods)
-    config = AuthConfig.from_preset(preset, **values)
+    if framework is not None:
+        values["framework"] = framework
+    try:
+        config = AuthConfig.from_preset(preset, **values)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
     params = config.prepare_params()
     source = None
     if data_root is None:
@@ -67,5 +80,6 @@ def authenticate_command(data_root, out, cache_dir, preset, methods, overrides):
     from gaitcnn.evaluate import format_table
 
     rows = aggregate(records, config)
-    write_json_atomic(Path(out) / "summary.json", {"config": config.to_dict(), "rows": rows})
+    summary = {"framework": config.framework, "config": config.to_dict(), "rows": rows}
+    write_json_atomic(Path(out) / "summary.json", summary)
     click.echo(format_table(rows))

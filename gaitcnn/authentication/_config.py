@@ -76,6 +76,10 @@ class AuthConfig:
     preset : str
         Name of the preset the fields came from (``"paper"`` or ``"improved"``), a label;
         build presets with :meth:`from_preset`.
+    framework : str
+        Training loop of the CNNs: ``"keras"`` or ``"tflearn"`` (the paper's framework, run in
+        its own process; :class:`gaitcnn.presets.ModelConfig` ``framework``). Validation keeps
+        the best epoch in both, each by its own rule (RECONSTRUCTION 5.3).
     """
 
     train_share: float = 0.10  # [P] 10 % of day 1
@@ -100,6 +104,7 @@ class AuthConfig:
     minirocket_window_s: float = 2.56
     preset: str = "paper"
     precision: str = "float32"  # [P] float32 arithmetic (gaitcnn.presets.PRECISIONS)
+    framework: str = "keras"  # the training loop of the CNNs
 
     @classmethod
     def from_preset(cls, preset: str = "paper", **overrides) -> AuthConfig:
@@ -129,6 +134,8 @@ class AuthConfig:
         object.__setattr__(self, "methods", tuple(self.methods))
         if self.subjects is not None:
             object.__setattr__(self, "subjects", tuple(int(s) for s in self.subjects))
+        if "ae_gdi_cnn" in self.methods:
+            self.model_config(self.seed)  # the CNN's fields (network, framework...) validate
 
     @classmethod
     def from_dict(cls, values: dict) -> AuthConfig:
@@ -160,13 +167,14 @@ class AuthConfig:
         from gaitcnn.presets import ModelConfig
 
         train = {"epochs": 50, "batch_size": 100, **self.train}
-        names = ("epochs", "batch_size", "learning_rate", "lr_schedule", "label_smoothing")
+        names = ("epochs", "batch_size", "learning_rate", "lr_schedule", "label_smoothing",
+                 "global_clipnorm")  # fmt: skip
         fields = {k: train.pop(k) for k in names if k in train}
         if train:
             raise ValueError(f"unknown train fields {sorted(train)}; known: {list(names)}")
         return ModelConfig(
             network=self.network, hparams=dict(self.model), seed=seed, precision=self.precision,
-            **fields,
+            framework=self.framework, **fields,
         )  # fmt: skip
 
     def classifier_hash(self) -> str:
@@ -186,6 +194,7 @@ _OPTIONAL_FIELDS = {
     "preset": "paper",
     "minirocket_window_s": 2.56,
     "precision": "float32",
+    "framework": "keras",
 }
 
 #: The presets of the authentication protocol. Only the paper's: the labeling changes of the

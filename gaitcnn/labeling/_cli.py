@@ -10,7 +10,7 @@ from gaitcnn._cliutil import parse_set
 from gaitcnn.constants import SIMULATION_VARIANTS
 from gaitcnn.io import OUISIR_SENSORS
 from gaitcnn.labeling._protocol import PAPER_N_SUBJECTS, LabelingParams
-from gaitcnn.presets import PRECISIONS, PRESETS
+from gaitcnn.presets import FRAMEWORKS, PRECISIONS, PRESETS
 from gaitcnn.registry import METHODS, PEERS, method_names
 
 __all__ = ["labeling_command"]
@@ -83,6 +83,21 @@ def _method_help() -> str:
     "1-D CNN (docs/results-simulated/ablation/ablation.md). Options override it.",
 )
 @click.option(
+    "--framework",
+    type=click.Choice(FRAMEWORKS),
+    default="keras",
+    show_default=True,
+    help="Training loop: keras, or tflearn (the paper's framework, in its own process; the "
+    "paper CNN only: methods proposed, method1, method2).",
+)
+@click.option(
+    "--global-clipnorm",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Clip the gradients to this global norm before each update, 0: never [default: the "
+    "framework's own: keras none, tflearn 5.0]. 5.0 gives Keras tflearn's clipping.",
+)
+@click.option(
     "--epochs",
     type=click.IntRange(min=1),
     default=None,
@@ -142,19 +157,26 @@ def _method_help() -> str:
     help="Keras progress: 0 silent, 1 bar, 2 one line per epoch.",
 )
 def labeling_command(n_subjects, data_root, variant, subset, sensor, channels, method, preset,
-                     epochs, precision, seed, edge, sets, out, cache_dir, workers,
+                     framework, global_clipnorm, epochs, precision, seed, edge, sets, out,
+                     cache_dir, workers,
                      verbose):  # fmt: skip
     """Gait labeling on OU-ISIR (paper Table 2): train on K subjects' gallery walks, label
     their probe walks."""
     from gaitcnn.labeling._run import run_labeling
 
     hparams = parse_set(sets)
-    params = LabelingParams.from_preset(
-        preset, n_subjects=n_subjects, subset=subset, sensor=sensor, seed=seed, method=method,
-        epochs=epochs, edge=edge, hparams=hparams or None, precision=precision,
-        channels=tuple(c.strip() for c in channels.split(",")) if channels else None,
-    )  # fmt: skip
-    suffix = "" if preset == "paper" else f"-{preset}"
+    try:
+        params = LabelingParams.from_preset(
+            preset, n_subjects=n_subjects, subset=subset, sensor=sensor, seed=seed, method=method,
+            epochs=epochs, edge=edge, hparams=hparams or None, precision=precision,
+            framework=framework, global_clipnorm=global_clipnorm,
+            channels=tuple(c.strip() for c in channels.split(",")) if channels else None,
+        )  # fmt: skip
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    suffix = ("" if preset == "paper" else f"-{preset}") + (
+        "" if framework == "keras" else f"-{framework}"
+    )
     out = out or Path("results") / f"labeling-{method}-{n_subjects}{suffix}"
     if data_root is None:
         click.echo(f"no --data-root: running on SIMULATED OU-ISIR-like data ({variant})", err=True)
@@ -164,7 +186,8 @@ def labeling_command(n_subjects, data_root, variant, subset, sensor, channels, m
                        simulation_variant=variant, workers=workers, verbose=verbose,
                        progress=True)  # fmt: skip
     click.echo(
-        f"{res['method_label']} on {res['data']} data, K={res['n_subjects']}: "
+        f"{res['method_label']} ({res['framework']}) on {res['data']} data, "
+        f"K={res['n_subjects']}: "
         f"accuracy {res['accuracy']:.3f}, top-5 {res['top5']:.3f} over "
         f"{res['n_probe_sequences']} probe sequences "
         f"({res['n_probe_sequences_without_images']} without images, counted as errors); "

@@ -220,6 +220,10 @@ def run_labeling(
         channels=prep.channels, groups=meta.recording_index[split.gallery_rows],
     )  # fmt: skip
     train_s = time.perf_counter() - train_started
+    if params.model.framework == "tflearn":  # end the tflearn process: its memory then counts
+        from gaitcnn.models._tflearn_process import shutdown
+
+        shutdown()
     scores = _probe_scores(model, cache, split)
     fused = _fusions(model, scores, split)
 
@@ -232,6 +236,7 @@ def run_labeling(
         "channels": list(prep.channels),
         "framework": params.model.framework,
         "precision": params.model.precision,
+        "global_clipnorm": params.model.global_clipnorm,
         "data": data_label,
         "simulated": data_root is None,
         **summarise(fused["all"], split.probe_labels, fused["by_n"]),

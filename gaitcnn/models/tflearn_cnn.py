@@ -17,20 +17,24 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib.metadata
-import json
 import os
+import shutil
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from gaitcnn._atomic import write_json_atomic
 from gaitcnn.models.paper_cnn import MAX_N_CONV, PAPER_CNN_HPARAMS
 
 __all__ = [
     "ADAM_EPSILON",
     "CHECKPOINT_NAME",
+    "best_epoch_of",
     "build_tflearn_paper_cnn",
+    "keras_weights_for_tflearn",
     "main",
     "predict_tflearn",
     "tflearn_to_keras",
@@ -139,14 +143,23 @@ def build_tflearn_paper_cnn(
 
 
 def _make_epoch_logger(tflearn, history: list[dict], stream):
-    """A tflearn callback that records the loss per epoch and prints one plain line."""
+    """A tflearn callback that records each epoch's logs and prints one plain line."""
 
     class EpochLogger(tflearn.callbacks.Callback):
+        def on_train_begin(self, training_state):
+            self.started = time.perf_counter()
+
         def on_epoch_end(self, training_state):
-            # tflearn's loss and accuracy are running averages over the recent batches.
+            # tflearn's loss and accuracy are running averages over the recent batches; the
+            # validation figures are the whole validation set's, scored after the last batch.
             entry = {"epoch": int(training_state.epoch), "loss": float(training_state.global_loss)}
-            if training_state.acc_value is not None:
-                entry["accuracy"] = float(training_state.acc_value)
+            for key, value in (("accuracy", training_state.acc_value),
+                               ("val_loss", training_state.val_loss),
+                               ("val_accuracy", training_state.val_acc)):  # fmt: skip
+                if value is not None:
+                    entry[key] = float(value)
+            now = time.perf_counter()
+            entry["epoch_time_s"], self.started = now - self.started, now
             history.append(entry)
             print(f"tflearn epoch {entry['epoch']}: loss {entry['loss']:.5f}", file=stream)
             stream.flush()
@@ -164,6 +177,34 @@ def _as_images(images: np.ndarray) -> np.ndarray:
     return images
 
 
+def _as_onehot(labels_onehot, n_images: int, n_classes: int, name: str) -> np.ndarray:
+    labels_onehot = np.asarray(labels_onehot, dtype=np.float32)
+    if labels_onehot.shape != (n_images, n_classes):
+        raise ValueError(
+            f"{name} must have shape (n_images, n_classes) = ({n_images}, {n_classes}). "
+            f"Received shape {labels_onehot.shape}"
+        )
+    return labels_onehot
+
+
+def best_epoch_of(history: Sequence[dict]) -> int | None:
+    """The epoch tflearn's best-checkpoint rule keeps: the first with the highest validation
+    accuracy, if that accuracy is above 0 (``DNN(best_val_accuracy=0.0)``, strict ``>``).
+
+    Examples
+    --------
+    >>> best_epoch_of([{"epoch": 1, "val_accuracy": 0.5}, {"epoch": 2, "val_accuracy": 0.5}])
+    1
+    >>> best_epoch_of([{"epoch": 1, "val_accuracy": 0.0}]) is None
+    True
+    """
+    best, epoch = 0.0, None
+    for entry in history:
+        if entry.get("val_accuracy", 0.0) > best:
+            best, epoch = entry["val_accuracy"], entry["epoch"]
+    return epoch
+
+
 def train_tflearn(
     images: np.ndarray,
     labels_onehot: np.ndarray,
@@ -177,15 +218,25 @@ def train_tflearn(
     n_conv: int = PAPER_CNN_HPARAMS["n_conv"],
     fl1_units: int = PAPER_CNN_HPARAMS["fl1_units"],
     dropout_rate: float = PAPER_CNN_HPARAMS["dropout_rate"],
+    validation: tuple[np.ndarray, np.ndarray] | None = None,
+    learning_rate: float = LEARNING_RATE,
+    adam_epsilon: float = ADAM_EPSILON,
+    clip_gradients: float = CLIP_GRADIENTS,
+    shuffle: bool = True,
+    threads: int = 0,
+    deterministic: bool = False,
+    initial_weights: dict[str, np.ndarray] | None = None,
 ) -> Path:
-    """Train the tflearn paper CNN and save its final weights; return the checkpoint prefix.
+    """Train the tflearn paper CNN; save its final (and best) weights; return the kept ones.
 
-    IMPORTS TFLEARN: run in a dedicated process (``python -m gaitcnn.models.tflearn_cnn``).
+    IMPORTS TFLEARN: run in a dedicated process (``python -m gaitcnn.models.tflearn_cnn``, or
+    :mod:`gaitcnn.models._tflearn_process`).
 
-    Writes into ``out_dir``: the checkpoint ``model.tflearn.{index,data-*,meta}``,
-    ``config.json`` (resolved arguments and versions), ``history.json`` (loss per epoch),
-    ``tflearn_stdout.log`` (tflearn's own ANSI progress output, kept off the terminal) and
-    TensorBoard events under ``tensorboard/``.
+    Writes into ``out_dir``: the checkpoint ``model.tflearn.{index,data-*,meta}`` (final
+    weights), with ``validation`` the best epoch's under ``best/``, ``result.json`` (the kept
+    checkpoint and the best epoch), ``config.json`` (resolved arguments and versions),
+    ``history.json`` (one entry per epoch), ``tflearn_stdout.log`` (tflearn's own ANSI progress
+    output, kept off the terminal) and TensorBoard events under ``tensorboard/``.
 
     Parameters
     ----------
@@ -198,7 +249,7 @@ def train_tflearn(
     epochs : int
         Passes over the data. [P] 50 in the paper.
     batch_size : int, default=100
-        [P] mini-batches of 100.
+        [P] mini-batches of 100 (the last batch of an epoch is smaller).
     seed : int
         Graph-level TensorFlow seed (initialisation, dropout) and numpy seed (tflearn shuffles
         batches with the global numpy generator).
@@ -206,12 +257,30 @@ def train_tflearn(
         Output directory, created if needed.
     conv_filters, n_conv, fl1_units, dropout_rate
         As in :func:`build_tflearn_paper_cnn`.
+    validation : (images, labels_onehot), optional
+        Scored after every epoch; tflearn's own best-checkpoint mechanism
+        (``DNN(best_checkpoint_path=...)``) saves the weights whenever the validation accuracy
+        beats the best so far (strictly, starting from 0), and those weights are kept.
+    learning_rate, adam_epsilon : float
+        Adam's (see :func:`build_tflearn_paper_cnn`).
+    clip_gradients : float, default=5.0
+        Global gradient norm (tflearn's default, :data:`CLIP_GRADIENTS`); 0 disables it.
+    shuffle : bool, default=True
+        Reshuffle the training images every epoch (tflearn's ``shuffle``).
+    threads : int, default=0
+        TensorFlow intra-op threads (0: TensorFlow's default).
+    deterministic : bool, default=False
+        ``tf.config.experimental.enable_op_determinism()`` first (sticky for the process).
+    initial_weights : dict of str to np.ndarray, optional
+        Start from these weights (``"conv1/W"``, ``"conv1/b"``, ... as
+        :func:`keras_weights_for_tflearn` gives them) instead of tflearn's own draw: with
+        ``shuffle=False`` and no dropout, both frameworks then do the same arithmetic.
 
     Returns
     -------
     pathlib.Path
-        The checkpoint prefix ``out_dir / "model.tflearn"`` (give it to
-        ``tf.train.load_checkpoint`` or :func:`tflearn_to_keras`).
+        The checkpoint prefix of the kept weights (give it to ``tf.train.load_checkpoint`` or
+        :func:`tflearn_to_keras`): ``out_dir / "model.tflearn"``, or the best epoch's.
 
     Raises
     ------
@@ -219,56 +288,81 @@ def train_tflearn(
         If the shapes of ``images`` and ``labels_onehot`` disagree.
     """
     images = _as_images(images)
-    labels_onehot = np.asarray(labels_onehot, dtype=np.float32)
-    if labels_onehot.shape != (images.shape[0], n_classes):
-        raise ValueError(
-            f"labels_onehot must have shape (n_images, n_classes) = "
-            f"({images.shape[0]}, {n_classes}). Received shape {labels_onehot.shape}"
-        )
+    labels_onehot = _as_onehot(labels_onehot, images.shape[0], n_classes, "labels_onehot")
+    if validation is not None:
+        val_images = _as_images(validation[0])
+        validation = (val_images, _as_onehot(validation[1], len(val_images), n_classes,
+                                             "validation labels"))  # fmt: skip
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    import tensorflow as tf
+
+    arch = {"conv_filters": list(conv_filters), "n_conv": n_conv, "fl1_units": fl1_units,
+            "dropout_rate": dropout_rate}  # fmt: skip
+    loop = {"learning_rate": learning_rate, "adam_epsilon": adam_epsilon,
+            "clip_gradients": clip_gradients, "epochs": epochs, "batch_size": batch_size,
+            "seed": seed, "shuffle": shuffle, "deterministic": deterministic}  # fmt: skip
+    config = {"framework": "tflearn", "input_shape": list(images.shape[1:]),
+              "n_classes": n_classes, **arch, **loop, "n_images": int(images.shape[0]),
+              "n_validation_images": 0 if validation is None else len(validation[0]),
+              "versions": {"tensorflow": tf.__version__,
+                           "tflearn": importlib.metadata.version("tflearn")}}  # fmt: skip
+    write_json_atomic(out_dir / "config.json", config)
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()
+    history = _fit_dnn(
+        images, labels_onehot, validation, out_dir, arch, loop, threads, initial_weights
+    )
+    write_json_atomic(out_dir / "history.json", history)
+    best = tf.train.latest_checkpoint(str(out_dir / "best")) if validation is not None else None
+    kept = Path(best) if best else out_dir / CHECKPOINT_NAME
+    result = {"checkpoint": str(kept.relative_to(out_dir)),
+              "best_epoch": best_epoch_of(history) if best else None}  # fmt: skip
+    write_json_atomic(out_dir / "result.json", result)
+    return kept
+
+
+def _fit_dnn(images, labels_onehot, validation, out_dir: Path, arch, loop, threads,
+             initial_weights=None) -> list:  # fmt: skip
+    """Build the network in a fresh graph, fit it with ``tflearn.DNN``, save it; the history."""
     import tensorflow as tf
 
     from gaitcnn.models._tflearn_compat import import_tflearn
 
     tflearn = import_tflearn()
-    config = {
-        "framework": "tflearn",
-        "input_shape": list(images.shape[1:]),
-        "n_classes": n_classes,
-        "conv_filters": list(conv_filters),
-        "n_conv": n_conv,
-        "fl1_units": fl1_units,
-        "dropout_rate": dropout_rate,
-        "learning_rate": LEARNING_RATE,
-        "adam_epsilon": ADAM_EPSILON,
-        "clip_gradients": CLIP_GRADIENTS,
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "seed": seed,
-        "n_images": int(images.shape[0]),
-        "versions": {
-            "tensorflow": tf.__version__,
-            "tflearn": importlib.metadata.version("tflearn"),
-        },
-    }
-    (out_dir / "config.json").write_text(json.dumps(config, indent=2) + "\n")
-
     history: list[dict] = []
-    checkpoint = out_dir / CHECKPOINT_NAME
-    np.random.seed(seed)  # noqa: NPY002 - tflearn shuffles with the legacy global generator
+    np.random.seed(loop["seed"])  # noqa: NPY002 - tflearn shuffles with the legacy global generator
     with tf.Graph().as_default():
         # Not tflearn.init_graph(seed): it ignores seed=0 ("if seed:").
-        tf.compat.v1.set_random_seed(seed)
+        tf.compat.v1.set_random_seed(loop["seed"])
+        if threads:
+            tflearn.init_graph(num_cores=int(threads))
         net = build_tflearn_paper_cnn(
-            images.shape[1:], n_classes, conv_filters, fl1_units, dropout_rate, n_conv=n_conv
-        )
+            images.shape[1:], labels_onehot.shape[1], arch["conv_filters"], arch["fl1_units"],
+            arch["dropout_rate"], n_conv=arch["n_conv"], learning_rate=loop["learning_rate"],
+            adam_epsilon=loop["adam_epsilon"],
+        )  # fmt: skip
+        best = {}
+        shutil.rmtree(out_dir / "best", ignore_errors=True)  # never keep an earlier run's best
+        if validation is not None:  # tflearn appends the accuracy x 10000 to this prefix
+            (out_dir / "best").mkdir()
+            best = {"best_checkpoint_path": str(out_dir / "best" / f"{CHECKPOINT_NAME}.best")}
         model = tflearn.DNN(
             net,
-            clip_gradients=CLIP_GRADIENTS,
+            clip_gradients=loop["clip_gradients"],
             tensorboard_verbose=0,
             tensorboard_dir=str(out_dir / "tensorboard"),
+            **best,
         )
+        if initial_weights is not None:
+            variables = {v.op.name: v for v in tf.compat.v1.trainable_variables()}
+            if set(variables) != set(initial_weights):
+                raise ValueError(
+                    f"initial_weights {sorted(initial_weights)} do not match the network's "
+                    f"variables {sorted(variables)}"
+                )
+            for name, value in initial_weights.items():
+                model.set_weights(variables[name], value)
         logger = _make_epoch_logger(tflearn, history, sys.stdout)
         # tflearn's TermLogger writes ANSI cursor codes on every batch: send them to a file.
         with (
@@ -278,19 +372,19 @@ def train_tflearn(
             model.fit(
                 images,
                 labels_onehot,
-                n_epoch=epochs,
-                batch_size=batch_size,
-                shuffle=True,
+                n_epoch=loop["epochs"],
+                validation_set=validation,
+                batch_size=loop["batch_size"],
+                shuffle=loop["shuffle"],
                 show_metric=True,
                 snapshot_epoch=False,
                 snapshot_step=None,
                 run_id="gaitcnn",
                 callbacks=[logger],
             )
-        model.save(str(checkpoint))
+        model.save(str(out_dir / CHECKPOINT_NAME))
         model.session.close()
-    (out_dir / "history.json").write_text(json.dumps(history, indent=2) + "\n")
-    return checkpoint
+    return history
 
 
 def predict_tflearn(
@@ -340,6 +434,20 @@ def predict_tflearn(
         ]
         model.session.close()
     return np.concatenate(outputs, axis=0)
+
+
+def keras_weights_for_tflearn(keras_model) -> dict[str, np.ndarray]:
+    """The weights of a Keras paper CNN under tflearn's variable names (``"conv1/W"``...).
+
+    The inverse of :func:`tflearn_to_keras` (same layouts, no transposition); feed it to
+    :func:`train_tflearn` ``initial_weights``. Does not import tflearn.
+    """
+    weights = {}
+    for layer in keras_model.layers:
+        if layer.weights:
+            kernel, bias = layer.get_weights()
+            weights[f"{layer.name}/W"], weights[f"{layer.name}/b"] = kernel, bias
+    return weights
 
 
 def tflearn_to_keras(checkpoint_path: str | os.PathLike, keras_model):
