@@ -16,7 +16,11 @@ NUMPY_ONLY = [
     "gaitcnn.simulate",
     "gaitcnn.plots",
     "gaitcnn.cli",
-    "gaitcnn.peers.minirocket",  # aeon/numba/sklearn are imported lazily too (tests/test_peers.py)
+    "gaitcnn.peers.minirocket",
+    "gaitcnn.verification",
+    "gaitcnn.verification.plots",
+    "gaitcnn.store",
+    "gaitcnn.stream",  # aeon/numba/sklearn are imported lazily too (tests/test_peers.py)
 ]
 
 
