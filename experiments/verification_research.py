@@ -74,20 +74,22 @@ class RunConfig:
     seed: int = 0
     train_share: float = 0.7
     calibration_share: float = 0.15
+    mcgill_duration_s: float = 900.0  # length of each simulated McGill-like day
     mcgill_probe_windows: int = 10  # 10 windows every 0.5 s: a ~6 s walk per probe
     supcon_users_per_batch: int = 32  # P x K batches for the supervised contrastive loss
 
     @property
     def name(self) -> str:
         """File name of the run."""
+        days = f"-{self.mcgill_duration_s:g}s" if self.dataset == "mcgill" else ""
         return (
-            f"{self.dataset}-n{self.n_subjects}-{self.loss}-{self.channels}-d{self.embedding_dim}"
+            f"{self.dataset}-n{self.n_subjects}{days}-{self.loss}-{self.channels}-d{self.embedding_dim}"
             f"-e{self.epochs}-s{self.seed}"
         )
 
 
 # ----------------------------------------------------------------------------- data
-def load_windows(dataset: str, n_subjects: int, cache_dir: Path) -> dict:
+def load_windows(dataset: str, n_subjects: int, cache_dir: Path, duration_s: float) -> dict:
     """Simulate (once), prepare (once) and read the dense raw windows of a data set."""
     from gaitcnn.cache import read_image_set
     from gaitcnn.prepare import PrepareParams, ensure_simulated, prepare_dataset
@@ -95,7 +97,9 @@ def load_windows(dataset: str, n_subjects: int, cache_dir: Path) -> dict:
     if dataset == "ouisir":
         root = ensure_simulated("ouisir", cache_dir=cache_dir, n_subjects=n_subjects)
     else:
-        root = ensure_simulated("mcgill", cache_dir=cache_dir, n_subjects=n_subjects)
+        root = ensure_simulated(
+            "mcgill", cache_dir=cache_dir, n_subjects=n_subjects, duration_s=duration_s
+        )
     params = PrepareParams(
         dataset=dataset,
         representation="raw",
@@ -372,11 +376,12 @@ def main(argv=None) -> None:
     parser.add_argument("--embedding-dims", nargs="+", type=int, default=[128])
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--mcgill-duration-s", type=float, default=900.0)
     parser.add_argument("--out", type=Path, default=Path("results/verification_research"))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     n_subjects = args.subjects or (744 if args.dataset == "ouisir" else 20)
-    data = load_windows(args.dataset, n_subjects, default_cache_dir())
+    data = load_windows(args.dataset, n_subjects, default_cache_dir(), args.mcgill_duration_s)
     (args.out / "runs").mkdir(parents=True, exist_ok=True)
     write_json_atomic(args.out / "versions.json", versions())
     for channels in args.channels:
@@ -385,6 +390,7 @@ def main(argv=None) -> None:
                 config = RunConfig(
                     dataset=args.dataset, n_subjects=n_subjects, loss=loss, channels=channels,
                     embedding_dim=dim, epochs=args.epochs, seed=args.seed,
+                    mcgill_duration_s=args.mcgill_duration_s,
                 )  # fmt: skip
                 path = args.out / "runs" / f"{config.name}.json"
                 if path.exists():
