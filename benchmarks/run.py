@@ -4,9 +4,10 @@ Usage::
 
     python -m benchmarks.run --out benchmarks/results.json [--quick] [--only NAME ...]
 
-Names: images, cycles, pipeline, training, inference, prepare, scaling. Each entry holds its
-figure (a median of several repetitions after a warm-up), unit, repetitions and the 1-minute load
-average when it was measured; the file also records the machine and package versions.
+Names: images, cycles, pipeline, training, inference, prepare, scaling, verification. Each entry
+holds its figure (a median of several repetitions after a warm-up), unit, repetitions and the
+1-minute load average when it was measured; the file also records the machine and package
+versions.
 Benchmarks never assert a speed.
 """
 
@@ -26,7 +27,16 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from benchmarks._common import machine, versions
 
-BENCHES = ("images", "cycles", "pipeline", "training", "inference", "prepare", "scaling")
+BENCHES = (
+    "images",
+    "cycles",
+    "pipeline",
+    "training",
+    "inference",
+    "prepare",
+    "scaling",
+    "verification",
+)
 
 
 def _normalise_legacy(e: dict) -> dict:
