@@ -168,3 +168,17 @@ class TestEmbeddingTraining:
 def _save(model, path):
     model.save(path)
     return path
+
+
+def test_fingerprint_changes_with_weights_and_preprocessing():
+    from gaitcnn.models.embedding import embedding_fingerprint
+
+    a, b = _tiny_embedding(0), _tiny_embedding(0)
+    contract = {"rate_hz": 50.0, "channels": ["acc", "gyr", "acc_mag", "gyr_mag"]}
+    assert embedding_fingerprint(a, contract) == embedding_fingerprint(b, contract)
+    assert len(embedding_fingerprint(a)) == 64
+    assert embedding_fingerprint(a, contract) != embedding_fingerprint(a, {"rate_hz": 100.0})
+    weights = b.get_weights()
+    weights[0][0, 0, 0] += 1e-6
+    b.set_weights(weights)
+    assert embedding_fingerprint(a, contract) != embedding_fingerprint(b, contract)

@@ -26,8 +26,10 @@ Every custom object is registered with ``keras.saving.register_keras_serializabl
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import keras
 import numpy as np
@@ -47,6 +49,7 @@ __all__ = [
     "build_embedding_cnn",
     "build_training_model",
     "compile_embedding_model",
+    "embedding_fingerprint",
     "head_for_loss",
     "make_loss",
 ]
@@ -457,3 +460,33 @@ def compile_embedding_model(
         jit_compile=False,
     )
     return training_model
+
+
+def embedding_fingerprint(model: keras.Model, preprocessing: Mapping | None = None) -> str:
+    """sha256 (hex) of a model's weights, architecture and preprocessing: what binds a store.
+
+    Two models give the same fingerprint only if they map the same windows to the same
+    embeddings: the same layer configuration (normalisation statistics included), the same
+    weights (bytes) and the same preprocessing (rate, window, channels...). A
+    :class:`gaitcnn.store.TemplateStore` records it and refuses other models.
+
+    Parameters
+    ----------
+    model : keras.Model
+        The embedding model.
+    preprocessing : mapping, optional
+        JSON-serialisable preprocessing contract.
+
+    Returns
+    -------
+    str
+        64 hexadecimal characters.
+    """
+    digest = hashlib.sha256()
+    config = {"model": model.get_config(), "preprocessing": dict(preprocessing or {})}
+    digest.update(json.dumps(config, sort_keys=True, default=str).encode("utf-8"))
+    for weight in model.weights:
+        value = np.ascontiguousarray(keras.ops.convert_to_numpy(weight))
+        digest.update(f"{weight.path}:{value.dtype}:{value.shape}".encode())
+        digest.update(value.tobytes())
+    return digest.hexdigest()
