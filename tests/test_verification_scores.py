@@ -60,7 +60,9 @@ class TestScoresBehaviour:
     def test_first_n_with_stride(self):
         assert first_n_score([1, 9, 2, 9, 3, 9], 3, every=2) == 2.0
         assert first_n_score([1, 9, 2], 1) == 1.0
-        assert np.isnan(first_n_score([1, 9, 2], 3, every=2))
+        assert first_n_score([1, 9, 2], 3, every=2) == 1.5  # the two windows it has
+        assert np.isnan(first_n_score([1, 9, 2], 3, every=2, require_all=True))
+        assert np.isnan(first_n_score([], 1))
 
     def test_score_walks_matches_a_plain_loop(self):
         rng = np.random.default_rng(0)
@@ -76,8 +78,11 @@ class TestScoresBehaviour:
         expected = first_n_score(window_scores(probes[0], templates[1]), 2, every=2)
         np.testing.assert_allclose(first2[0, 1], expected)
         assert np.isfinite(first2[2]).all()  # windows 0 and 2 of 3
-        first3 = score_walks(probes, templates, n_first=3, every=2)
+        first3 = score_walks(probes, templates, n_first=3, every=2, require_all=True)
         assert np.isfinite(first3[0]).all() and np.isnan(first3[2]).all()  # 3 windows: too few
+        partial = score_walks(probes, templates, n_first=3, every=2)
+        np.testing.assert_allclose(partial[2], first2[2])  # scored on the two it has
+        assert np.isnan(partial[1]).all()  # no window at all: FTA
 
     @settings(max_examples=40, deadline=None)
     @given(

@@ -178,11 +178,11 @@ def _check_n_every(n, every) -> None:
         raise ValueError(f"every must be an int >= 1. Received: every={every!r}")
 
 
-def first_n_score(scores, n: int, *, every: int = 1) -> float:
+def first_n_score(scores, n: int, *, every: int = 1, require_all: bool = False) -> float:
     """Fused score of the first ``n`` windows of a probe, taking every ``every``-th window.
 
-    With windows of 64 samples cut every 4 samples, ``every=16`` takes non-overlapping 1.28 s
-    windows, about one gait cycle each, so ``n`` approximates "N cycles".
+    With windows cut every 4 samples at 50 Hz, ``every=13`` takes windows one mean gait cycle
+    (1.07 s) apart, so ``n`` approximates "the first N cycles".
 
     Parameters
     ----------
@@ -192,24 +192,29 @@ def first_n_score(scores, n: int, *, every: int = 1) -> float:
         Windows fused (>= 1).
     every : int, default=1
         Stride through the windows.
+    require_all : bool, default=False
+        A probe with fewer than ``n`` such windows scores NaN (a failure to acquire at this N)
+        instead of the mean of the windows it has.
 
     Returns
     -------
     float
-        Mean of ``scores[0], scores[every], ..., scores[(n - 1) * every]``; NaN (a failure to
-        acquire at this N) when the probe has fewer windows than that.
+        Mean of ``scores[0], scores[every], ..., scores[(n - 1) * every]`` (those that exist);
+        NaN without any window.
 
     Examples
     --------
     >>> first_n_score([0.1, 0.9, 0.3, 0.9, 0.5], 3, every=2)
     0.3
-    >>> first_n_score([0.1, 0.9], 3)
-    nan
+    >>> first_n_score([0.1, 0.9], 3), first_n_score([0.1, 0.9], 3, require_all=True)
+    (0.5, nan)
     """
     _check_n_every(n, every)
     scores = np.asarray(scores, dtype=np.float64).reshape(-1)
     picked = scores[::every][:n]
-    return float(picked.mean()) if picked.size == n else float("nan")
+    if picked.size == 0 or (require_all and picked.size < n):
+        return float("nan")
+    return float(picked.mean())
 
 
 def score_walks(
@@ -218,6 +223,7 @@ def score_walks(
     *,
     n_first: int | None = None,
     every: int = 1,
+    require_all: bool = False,
 ) -> np.ndarray:
     """Score matrix of probes (each a walk of window embeddings) against templates.
 
@@ -232,6 +238,9 @@ def score_walks(
         walk (:func:`walk_score`).
     every : int, default=1
         Stride through the windows when ``n_first`` is given.
+    require_all : bool, default=False
+        With ``n_first``: a probe with fewer than ``n_first`` such windows is a failure to
+        acquire (NaN row) instead of being scored on the windows it has.
 
     Returns
     -------
@@ -257,6 +266,6 @@ def score_walks(
             nearest = np.full((windows.shape[0], len(members)), -np.inf)
             np.maximum.at(nearest.T, owner, per_member.T)
         picked = nearest if n_first is None else nearest[::every][:n_first]
-        if n_first is None or picked.shape[0] == n_first:
+        if not require_all or n_first is None or picked.shape[0] == n_first:
             scores[i] = picked.mean(axis=0)
     return scores
