@@ -16,7 +16,8 @@ Protocol (``/work/shared/spec/VERIFICATION.md``), the same split for every row:
 4. test users enrol with the mean embedding of their gallery windows (seq0 / day 1); every probe
    (seq1; McGill: each run of ``--mcgill-probe-windows`` consecutive day-2 windows, a ~6 s
    walk) is scored against every test user's template (cosine); walk score = mean over the
-   probe's windows; N-window scores over N non-overlapping windows (~N gait cycles).
+   probe's windows; N-cycle scores over its first N windows one mean gait cycle (1.07 s)
+   apart (a shorter probe is scored on the windows it has; their share is reported).
 
 Channel sets: ``raw`` (all 8 columns), ``norms`` (|a|, |w|: orientation-free), ``gravity``
 (gravity-aligned, orientation-free up to a rotation about the vertical: vertical and horizontal
@@ -274,7 +275,17 @@ def score_users(embeddings: np.ndarray, data: dict, users: np.ndarray, config: R
     matrices = {
         name: score_walks(probes, templates, n_first=n, every=every) for name, n in FUSIONS.items()
     }
-    return {"matrices": matrices, "probe_users": probe_users, "template_users": template_users}
+    n_windows = np.array([g.size for g in groups])
+    short = {  # probes with fewer than N windows one cycle apart: scored on those they have
+        name: float(np.mean(n_windows < (n - 1) * every + 1)) if n else 0.0
+        for name, n in FUSIONS.items()
+    }
+    return {
+        "matrices": matrices,
+        "probe_users": probe_users,
+        "template_users": template_users,
+        "short_probe_rate": short,
+    }
 
 
 def trained_embedding(config: RunConfig, x: np.ndarray, y: np.ndarray, models: Path):
@@ -328,6 +339,7 @@ def run(config: RunConfig, data: dict, models: Path) -> dict:
             n_bootstrap=200 if name == "walk" else 0,
             seed=config.seed,
         )
+        result["fusions"][name]["short_probe_rate"] = test["short_probe_rate"][name]
     walk = comparisons_from_matrix(
         test["matrices"]["walk"], test["probe_users"], test["template_users"]
     )
@@ -376,20 +388,21 @@ def write_report(out: Path) -> None:
     results = [json.loads(p.read_text()) for p in sorted((out / "runs").glob("*.json"))]
     header = (
         "| data (simulated) | loss | channels | dim | epochs | EER walk % [95 % CI] | "
-        "FRR@FAR1% walk | FRR@FAR0.1% walk | EER 1 win % | EER 3 cycles % (FTA %) | rank-1 % | "
+        "FRR@FAR1% walk | FRR@FAR0.1% walk | EER 1 win % | EER 3 cycles % (short %) | rank-1 % | "
         "FAR / FRR at calibrated thr. % | genuine / impostor | train s | load |"
     )
     lines = [header, "|" + "---|" * (header.count("|") - 1)]
     curves: dict[str, dict] = {}
     for r in results:
         c, walk, n3 = r["config"], r["fusions"]["walk"], r["fusions"]["n3"]
+        short = n3.get("short_probe_rate", float("nan"))
         low, high = walk.get("eer_interval", [float("nan")] * 2)
         op = walk["operating_point"]
         lines.append(
             f"| {c['dataset']} n={c['n_subjects']} | {c['loss']} | {c['channels']} | "
             f"{c['embedding_dim']} | {c['epochs']} | {_pct(walk['eer'])} [{_pct(low)}, "
             f"{_pct(high)}] | {_pct(walk['frr_at_far_1pct'])} | {_pct(walk['frr_at_far_0_1pct'])}"
-            f" | {_pct(r['fusions']['n1']['eer'])} | {_pct(n3['eer'])} ({_pct(n3['fta_rate'])}) | "
+            f" | {_pct(r['fusions']['n1']['eer'])} | {_pct(n3['eer'])} ({_pct(short)}) | "
             f"{_pct(walk['open_set_rank1'])} | {_pct(op['far'])} / {_pct(op['frr'])} | "
             f"{walk['n_genuine']} / {walk['n_impostor']} | {r['train_s']:.0f} | "
             f"{r['load_avg'][0]:.1f} |"
