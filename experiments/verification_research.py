@@ -379,43 +379,81 @@ def _pct(value) -> str:
     return "n.r." if value is None or not np.isfinite(value) else f"{100 * value:.2f}"
 
 
+_HEADER = (
+    "| data (simulated) | loss | channels | dim | seed | EER walk % [95 % CI] | FRR@FAR1% walk | "
+    "FRR@FAR0.1% walk | EER 1 win % | EER 3 cycles % (short %) | rank-1 % | "
+    "FAR / FRR at calibrated thr. % | genuine / impostor | train s | verify walk ms | load |"
+)
+
+
+def _row(r: dict) -> str:
+    c, walk, n3 = r["config"], r["fusions"]["walk"], r["fusions"]["n3"]
+    short = n3.get("short_probe_rate", float("nan"))
+    low, high = walk.get("eer_interval", [float("nan")] * 2)
+    op = walk["operating_point"]
+    return (
+        f"| {c['dataset']} n={c['n_subjects']} | {c['loss']} | {c['channels']} | "
+        f"{c['embedding_dim']} | {c['seed']} | {_pct(walk['eer'])} [{_pct(low)}, {_pct(high)}] | "
+        f"{_pct(walk['frr_at_far_1pct'])} | {_pct(walk['frr_at_far_0_1pct'])} | "
+        f"{_pct(r['fusions']['n1']['eer'])} | {_pct(n3['eer'])} ({_pct(short)}) | "
+        f"{_pct(walk['open_set_rank1'])} | {_pct(op['far'])} / {_pct(op['frr'])} | "
+        f"{walk['n_genuine']} / {walk['n_impostor']} | {r['train_s']:.0f} | "
+        f"{r.get('verify_one_walk_ms', float('nan')):.0f} | {r['load_avg'][0]:.1f} |"
+    )
+
+
+def _mean_rows(results: list[dict]) -> list[str]:
+    """Mean +- sd over seeds of the rows run with more than one seed."""
+    groups: dict[tuple, list[dict]] = {}
+    for r in results:
+        c = r["config"]
+        key = (c["dataset"], c["n_subjects"], c["loss"], c["channels"], c["embedding_dim"])
+        groups.setdefault(key, []).append(r)
+    lines = [
+        "| data (simulated) | loss | channels | dim | seeds | EER walk % | FRR@FAR1% walk % | "
+        "EER 1 win % | EER 3 cycles % | rank-1 % |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for (dataset, n, loss, channels, dim), runs in sorted(groups.items()):
+        if len(runs) < 2:
+            continue
+        cells = []
+        for fusion, key in (("walk", "eer"), ("walk", "frr_at_far_1pct"), ("n1", "eer"),
+                            ("n3", "eer"), ("walk", "open_set_rank1")):  # fmt: skip
+            values = 100 * np.array([r["fusions"][fusion][key] for r in runs], float)
+            cells.append(f"{values.mean():.2f} +- {values.std(ddof=1):.2f}")
+        seeds = ",".join(str(r["config"]["seed"]) for r in runs)
+        lines.append(
+            f"| {dataset} n={n} | {loss} | {channels} | {dim} | {seeds} | "
+            + " | ".join(cells)
+            + " |"
+        )
+    return lines
+
+
 def write_report(out: Path) -> None:
-    """Rebuild ``table.md`` and one DET plot per data set from every finished run."""
+    """Rebuild ``table.md`` and one DET plot per data set (seed 0) from every finished run."""
     import json
 
     from gaitcnn.verification.plots import plot_det
 
     results = [json.loads(p.read_text()) for p in sorted((out / "runs").glob("*.json"))]
-    header = (
-        "| data (simulated) | loss | channels | dim | epochs | EER walk % [95 % CI] | "
-        "FRR@FAR1% walk | FRR@FAR0.1% walk | EER 1 win % | EER 3 cycles % (short %) | rank-1 % | "
-        "FAR / FRR at calibrated thr. % | genuine / impostor | train s | load |"
-    )
-    lines = [header, "|" + "---|" * (header.count("|") - 1)]
+    lines = [_HEADER, "|" + "---|" * (_HEADER.count("|") - 1)]
+    lines += [_row(r) for r in results]
+    lines += ["", "Mean +- sd over seeds (split, weights and shuffling change with the seed):", ""]
+    lines += _mean_rows(results)
+    write_text_atomic(out / "table.md", "\n".join(lines) + "\n")
     curves: dict[str, dict] = {}
     for r in results:
-        c, walk, n3 = r["config"], r["fusions"]["walk"], r["fusions"]["n3"]
-        short = n3.get("short_probe_rate", float("nan"))
-        low, high = walk.get("eer_interval", [float("nan")] * 2)
-        op = walk["operating_point"]
-        lines.append(
-            f"| {c['dataset']} n={c['n_subjects']} | {c['loss']} | {c['channels']} | "
-            f"{c['embedding_dim']} | {c['epochs']} | {_pct(walk['eer'])} [{_pct(low)}, "
-            f"{_pct(high)}] | {_pct(walk['frr_at_far_1pct'])} | {_pct(walk['frr_at_far_0_1pct'])}"
-            f" | {_pct(r['fusions']['n1']['eer'])} | {_pct(n3['eer'])} ({_pct(short)}) | "
-            f"{_pct(walk['open_set_rank1'])} | {_pct(op['far'])} / {_pct(op['frr'])} | "
-            f"{walk['n_genuine']} / {walk['n_impostor']} | {r['train_s']:.0f} | "
-            f"{r['load_avg'][0]:.1f} |"
-        )
-        label = f"{c['loss']} {c['channels']} d{c['embedding_dim']}"
+        c = r["config"]
+        if c["seed"] != 0:
+            continue
         scores = r["walk_scores"]
-        curves.setdefault(c["dataset"], {})[label] = (
-            np.array(scores["genuine"], float),
-            np.array(scores["impostor"], float),
-        )
-    write_text_atomic(out / "table.md", "\n".join(lines) + "\n")
-    for dataset, by_label in curves.items():
-        plot_det(by_label, out / f"det_{dataset}.png", title=f"{dataset} (SIMULATED), whole walk")
+        curves.setdefault(f"{c['dataset']}_n{c['n_subjects']}", {})[
+            f"{c['loss']} {c['channels']} d{c['embedding_dim']}"
+        ] = (np.array(scores["genuine"], float), np.array(scores["impostor"], float))
+    for name, by_label in curves.items():
+        plot_det(by_label, out / f"det_{name}.png", title=f"{name} (SIMULATED), whole walk")
 
 
 def main(argv=None) -> None:

@@ -64,4 +64,4 @@ def test_tiny_run_writes_results(tmp_path, monkeypatch):
     walk = result["fusions"]["walk"]
     assert walk["n_genuine"] == 4 and walk["n_impostor"] == 12  # 4 test users
     assert 0.0 <= walk["eer"] <= 1.0
-    assert (out / "table.md").is_file() and (out / "det_ouisir.png").is_file()
+    assert (out / "table.md").is_file() and (out / "det_ouisir_n12.png").is_file()
