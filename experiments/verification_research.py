@@ -443,6 +443,8 @@ def write_report(out: Path) -> None:
     lines += ["", "Mean +- sd over seeds (split, weights and shuffling change with the seed):", ""]
     lines += _mean_rows(results)
     write_text_atomic(out / "table.md", "\n".join(lines) + "\n")
+    summary = [{k: v for k, v in r.items() if k != "walk_scores"} for r in results]
+    write_json_atomic(out / "summary.json", {"versions": versions(), "runs": summary})
     curves: dict[str, dict] = {}
     for r in results:
         c = r["config"]
