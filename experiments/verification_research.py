@@ -25,6 +25,9 @@ acceleration, a.g and |a - (a.g) g|, the same for the angular velocity, plus |a|
 unit mean acceleration of the window, i.e. a 1.28 s moving mean - a private version for this
 study only, gaitcnn.rawwindows gets its own on another branch).
 
+``--augment rotate`` turns the raw axes of every training window (acc and gyr together) by a
+uniform random rotation each epoch: the raw channels with an orientation-invariance prior.
+
 Each run is stored in ``OUT/runs/<dataset>-<loss>-<channels>-<...>.json`` and reused when the
 script runs again; ``OUT/table.md`` and ``OUT/det_<dataset>.png`` are rebuilt from every
 finished run. Wall times are measured on a shared machine (the load is recorded).
@@ -82,6 +85,7 @@ class RunConfig:
     mcgill_duration_s: float = 900.0  # length of each simulated McGill-like day
     mcgill_probe_windows: int = 10  # 10 windows every 0.5 s: a ~6 s walk per probe
     supcon_users_per_batch: int = 32  # P x K batches for the supervised contrastive loss
+    augment: str = "none"  # "rotate": random rotation of the raw axes per window and epoch
 
     @property
     def name(self) -> str:
@@ -89,7 +93,7 @@ class RunConfig:
         days = f"-{self.mcgill_duration_s:g}s" if self.dataset == "mcgill" else ""
         return (
             f"{self.dataset}-n{self.n_subjects}{days}-{self.loss}-{self.channels}-d{self.embedding_dim}"
-            f"-e{self.epochs}-s{self.seed}"
+            f"-e{self.epochs}-s{self.seed}" + ("-rot" if self.augment == "rotate" else "")
         )
 
 
@@ -160,6 +164,22 @@ def gravity_aligned(windows: np.ndarray) -> np.ndarray:
         parts += [vertical, horizontal]
     parts += [windows[..., 6], windows[..., 7]]
     return np.stack(parts, axis=-1).astype(np.float32)
+
+
+def rotate_windows(windows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Turn each raw window's sensor axes (acc and gyr together) by a uniform random rotation.
+
+    Augmentation for the ``raw`` channel set: a phone that turns between days is one random
+    rotation of both sensors' axes; the norms |a|, |w| do not change.
+    """
+    from scipy.spatial.transform import Rotation
+
+    rotations = Rotation.random(windows.shape[0], random_state=rng).as_matrix()
+    out = windows.copy()
+    for first in (0, 3):
+        axes = windows[..., first : first + 3]
+        out[..., first : first + 3] = np.einsum("nij,ntj->nti", rotations, axes)
+    return out
 
 
 def select_channels(windows: np.ndarray, channels: str) -> np.ndarray:
@@ -234,7 +254,10 @@ def train_embedding(x: np.ndarray, y: np.ndarray, config: RunConfig):
             order, _ = _pk_order(y, config.supcon_users_per_batch, rng)
         else:
             order = rng.permutation(x.shape[0])
-        logs = model.fit(x[order], y[order], batch_size=batch, epochs=1, shuffle=False, verbose=0)
+        x_epoch = x[order]
+        if config.augment == "rotate":
+            x_epoch = rotate_windows(x_epoch, rng)
+        logs = model.fit(x_epoch, y[order], batch_size=batch, epochs=1, shuffle=False, verbose=0)
         history.append({k: float(v[-1]) for k, v in logs.history.items()})
         logger.info("epoch %d/%d %s", epoch + 1, config.epochs, history[-1])
     keras.backend.clear_session(free_memory=False)
@@ -386,13 +409,18 @@ _HEADER = (
 )
 
 
+def _channels(config: dict) -> str:
+    rotated = config.get("augment", "none") == "rotate"
+    return config["channels"] + (" + rotation augm." if rotated else "")
+
+
 def _row(r: dict) -> str:
     c, walk, n3 = r["config"], r["fusions"]["walk"], r["fusions"]["n3"]
     short = n3.get("short_probe_rate", float("nan"))
     low, high = walk.get("eer_interval", [float("nan")] * 2)
     op = walk["operating_point"]
     return (
-        f"| {c['dataset']} n={c['n_subjects']} | {c['loss']} | {c['channels']} | "
+        f"| {c['dataset']} n={c['n_subjects']} | {c['loss']} | {_channels(c)} | "
         f"{c['embedding_dim']} | {c['seed']} | {_pct(walk['eer'])} [{_pct(low)}, {_pct(high)}] | "
         f"{_pct(walk['frr_at_far_1pct'])} | {_pct(walk['frr_at_far_0_1pct'])} | "
         f"{_pct(r['fusions']['n1']['eer'])} | {_pct(n3['eer'])} ({_pct(short)}) | "
@@ -407,7 +435,7 @@ def _mean_rows(results: list[dict]) -> list[str]:
     groups: dict[tuple, list[dict]] = {}
     for r in results:
         c = r["config"]
-        key = (c["dataset"], c["n_subjects"], c["loss"], c["channels"], c["embedding_dim"])
+        key = (c["dataset"], c["n_subjects"], c["loss"], _channels(c), c["embedding_dim"])
         groups.setdefault(key, []).append(r)
     lines = [
         "| data (simulated) | loss | channels | dim | seeds | EER walk % | FRR@FAR1% walk % | "
@@ -452,7 +480,7 @@ def write_report(out: Path) -> None:
             continue
         scores = r["walk_scores"]
         curves.setdefault(f"{c['dataset']}_n{c['n_subjects']}", {})[
-            f"{c['loss']} {c['channels']} d{c['embedding_dim']}"
+            f"{c['loss']} {_channels(c)} d{c['embedding_dim']}"
         ] = (np.array(scores["genuine"], float), np.array(scores["impostor"], float))
     for name, by_label in curves.items():
         plot_det(by_label, out / f"det_{name}.png", title=f"{name} (SIMULATED), whole walk")
@@ -473,6 +501,7 @@ def main(argv=None) -> None:
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--mcgill-duration-s", type=float, default=900.0)
+    parser.add_argument("--augment", choices=("none", "rotate"), default="none")
     parser.add_argument("--out", type=Path, default=Path("results/verification_research"))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -487,6 +516,7 @@ def main(argv=None) -> None:
                     dataset=args.dataset, n_subjects=n_subjects, loss=loss, channels=channels,
                     embedding_dim=dim, epochs=args.epochs, seed=args.seed,
                     mcgill_duration_s=args.mcgill_duration_s,
+                    augment=args.augment,
                 )  # fmt: skip
                 path = args.out / "runs" / f"{config.name}.json"
                 if path.exists():

@@ -17,6 +17,7 @@ from experiments.verification_research import (  # noqa: E402
     RunConfig,
     gravity_aligned,
     main,
+    rotate_windows,
     select_channels,
     split_users,
 )
@@ -51,6 +52,23 @@ def test_gravity_aligned_channels_ignore_the_phone_orientation():
     # the raw axes do change
     assert np.abs(select_channels(turned[None], "raw") - window[None]).max() > 0.1
     assert select_channels(window[None], "norms").shape == (1, 64, 2)
+
+
+def test_rotation_augmentation_turns_both_sensors_together():
+    rng = np.random.default_rng(1)
+    windows = rng.normal(size=(5, 64, 8)).astype(np.float32)
+    turned = rotate_windows(windows, np.random.default_rng(0))
+    np.testing.assert_array_equal(turned[..., 6:], windows[..., 6:])  # norms untouched
+    for first in (0, 3):  # lengths kept, directions changed
+        np.testing.assert_allclose(
+            np.linalg.norm(turned[..., first : first + 3], axis=-1),
+            np.linalg.norm(windows[..., first : first + 3], axis=-1),
+            rtol=1e-5,
+        )
+    # one rotation per window for both sensors: the angle between acc and gyr is kept
+    dot = np.sum(windows[..., 0:3] * windows[..., 3:6], axis=-1)
+    np.testing.assert_allclose(np.sum(turned[..., 0:3] * turned[..., 3:6], axis=-1), dot, atol=1e-4)
+    assert np.abs(turned[..., 0:3] - windows[..., 0:3]).max() > 0.1
 
 
 @pytest.mark.tf
