@@ -4,10 +4,10 @@ Usage::
 
     python -m benchmarks.run --out benchmarks/results.json [--quick] [--only NAME ...]
 
-Names: images, cycles, pipeline, training, inference, prepare, scaling, labeling. Each entry
-holds its figure (a median of several repetitions after a warm-up), unit, repetitions and the
-1-minute load average when it was measured; the file also records the machine and package
-versions.
+Names: images, cycles, pipeline, training, inference, prepare, scaling, labeling,
+verification. Each entry holds its figure (a median of several repetitions after a warm-up),
+unit, repetitions and the 1-minute load average when it was measured; the file also records
+the machine and package versions.
 Benchmarks never assert a speed.
 """
 
@@ -36,6 +36,7 @@ BENCHES = (
     "prepare",
     "scaling",
     "labeling",
+    "verification",
 )
 
 

@@ -55,12 +55,12 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-def _create_temp(folder: Path, target_name: str, suffix: str) -> Path:
-    """Create an empty temporary file next to the target, mode 0o666 & ~umask."""
+def _create_temp(folder: Path, target_name: str, suffix: str, mode: int = 0o666) -> Path:
+    """Create an empty temporary file next to the target, ``mode & ~umask``."""
     for _ in range(100):
         tmp = folder / f".{target_name}.{os.getpid()}-{secrets.token_hex(4)}{suffix}"
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
         except FileExistsError:
             continue
         os.close(fd)
@@ -69,7 +69,7 @@ def _create_temp(folder: Path, target_name: str, suffix: str) -> Path:
 
 
 @contextlib.contextmanager
-def atomic_path(path, *, suffix: str = ".tmp") -> Iterator[Path]:
+def atomic_path(path, *, suffix: str = ".tmp", mode: int = 0o666) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; on success it replaces ``path``, else vanishes.
 
     For writers that need a file name rather than bytes (``model.save``, ``h5py``): write the
@@ -81,10 +81,12 @@ def atomic_path(path, *, suffix: str = ".tmp") -> Iterator[Path]:
         The final file (parents are created).
     suffix : str, default=".tmp"
         Ending of the temporary name (e.g. ``".keras"``, which Keras requires).
+    mode : int, default=0o666
+        Permissions of the new file before the umask (``0o600``: private to its owner).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _create_temp(path.parent, path.name, suffix)
+    tmp = _create_temp(path.parent, path.name, suffix, mode)
     try:
         yield tmp
         os.replace(tmp, path)
@@ -94,10 +96,10 @@ def atomic_path(path, *, suffix: str = ".tmp") -> Iterator[Path]:
         raise
 
 
-def write_bytes_atomic(path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically (parents are created)."""
+def write_bytes_atomic(path, data: bytes, *, mode: int = 0o666) -> Path:
+    """Write ``data`` to ``path`` atomically (parents are created; ``mode`` as ``atomic_path``)."""
     path = Path(path)
-    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+    with atomic_path(path, mode=mode) as tmp, open(tmp, "wb") as handle:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())

@@ -83,6 +83,15 @@ def test_bench_inference_quick():
     assert {"inference.tflite.p50", "inference.savedmodel.p50", "export.size.tflite"} <= names
 
 
+def test_bench_verification_quick():
+    from benchmarks import bench_verification
+
+    entries = bench_verification.run(quick=True)
+    _check(entries)
+    names = {e["name"] for e in entries}
+    assert {"verification.tflite_window.p50", "verification.stream_resample"} <= names
+
+
 def test_run_writes_json_and_markdown(tmp_path):
     import json
 

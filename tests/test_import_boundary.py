@@ -21,6 +21,10 @@ NUMPY_ONLY = [
     "gaitcnn._locking",
     "gaitcnn._processes",
     "gaitcnn.peers.minirocket",  # aeon/numba/sklearn are imported lazily too (tests/test_peers.py)
+    "gaitcnn.verification",
+    "gaitcnn.verification.plots",
+    "gaitcnn.store",
+    "gaitcnn.stream",
 ]
 
 

@@ -18,7 +18,7 @@ from keras import layers
 
 from gaitcnn.models._blocks import SeedSequence
 
-__all__ = ["RAW_CNN_HPARAMS", "TEST_HPARAMS", "build_raw_cnn"]
+__all__ = ["RAW_CNN_HPARAMS", "TEST_HPARAMS", "build_raw_cnn", "raw_cnn_trunk"]
 
 #: Defaults of :func:`build_raw_cnn` (the network measured in the issue 9 prototype).
 RAW_CNN_HPARAMS = {
@@ -150,6 +150,58 @@ def build_raw_cnn(
     configuration, 8 channels: 148,708 for 100 classes; 231,784 for 744 classes (the
     normalisation statistics are layer configuration, not weights).
     """
+    if not isinstance(n_classes, int) or n_classes < 2:
+        raise ValueError(f"n_classes must be an int >= 2. Received: n_classes={n_classes!r}")
+    if not 0.0 <= dropout_rate < 1.0:
+        raise ValueError(f"dropout_rate must be in [0, 1). Received: dropout_rate={dropout_rate!r}")
+    inputs, x, seeds = raw_cnn_trunk(
+        input_shape,
+        filters=filters,
+        kernel_size=kernel_size,
+        n_pooled_blocks=n_pooled_blocks,
+        channel_mean=channel_mean,
+        channel_sd=channel_sd,
+        seed=seed,
+    )
+    x = layers.Dropout(dropout_rate, name="dropout")(x)
+    outputs = layers.Dense(
+        n_classes,
+        activation="softmax",
+        kernel_initializer=keras.initializers.GlorotUniform(seed=next(seeds)),
+        name="softmax",
+        dtype="float32",  # whatever the global dtype policy: probabilities are fused
+    )(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def raw_cnn_trunk(
+    input_shape: Sequence[int],
+    *,
+    filters: Sequence[int] = RAW_CNN_HPARAMS["filters"],
+    kernel_size: int = RAW_CNN_HPARAMS["kernel_size"],
+    n_pooled_blocks: int = RAW_CNN_HPARAMS["n_pooled_blocks"],
+    channel_mean: Sequence[float] | np.ndarray | None = None,
+    channel_sd: Sequence[float] | np.ndarray | None = None,
+    seed: int | None = None,
+):
+    """Input, fixed normalisation, [conv1d-BN-ReLU (max-pool)] blocks and global pooling.
+
+    The shared trunk of :func:`build_raw_cnn` and
+    :func:`gaitcnn.models.embedding.build_embedding_cnn`; the parameters are theirs.
+
+    Returns
+    -------
+    inputs : KerasTensor, shape (batch, *input_shape)
+    features : KerasTensor, shape (batch, filters[-1])
+        Output of layer ``global_pool``.
+    seeds : SeedSequence
+        The initializer seeds, positioned after the trunk's layers (for the head).
+
+    Raises
+    ------
+    ValueError
+        If an argument is out of range or the window is too short for the poolings.
+    """
     full_shape = tuple(input_shape)
     # A cached raw window (gaitcnn.prepare, representation="raw") is (1, n_timepoints, C).
     shape = full_shape[1:] if len(full_shape) == 3 and full_shape[0] == 1 else full_shape
@@ -158,8 +210,6 @@ def build_raw_cnn(
             "input_shape must be (n_timepoints, n_channels) or (1, n_timepoints, n_channels) "
             f"of positive ints. Received: input_shape={input_shape!r}"
         )
-    if not isinstance(n_classes, int) or n_classes < 2:
-        raise ValueError(f"n_classes must be an int >= 2. Received: n_classes={n_classes!r}")
     widths = tuple(filters)
     if not widths or not all(isinstance(w, int) and w > 0 for w in widths):
         raise ValueError(f"filters must be positive ints. Received: filters={filters!r}")
@@ -172,8 +222,6 @@ def build_raw_cnn(
         )
     if shape[0] < 2**n_pooled_blocks:
         raise ValueError(f"{shape[0]} time steps are too few for {n_pooled_blocks} max-pools of 2")
-    if not 0.0 <= dropout_rate < 1.0:
-        raise ValueError(f"dropout_rate must be in [0, 1). Received: dropout_rate={dropout_rate!r}")
     n_channels = shape[1]
     mean = _channel_vector(channel_mean, n_channels, "channel_mean", 0.0)
     sd = _channel_vector(channel_sd, n_channels, "channel_sd", 1.0)
@@ -192,12 +240,4 @@ def build_raw_cnn(
         if index <= n_pooled_blocks:
             x = layers.MaxPooling1D(2, name=f"block{index}_pool")(x)
     x = layers.GlobalAveragePooling1D(name="global_pool")(x)
-    x = layers.Dropout(dropout_rate, name="dropout")(x)
-    outputs = layers.Dense(
-        n_classes,
-        activation="softmax",
-        kernel_initializer=keras.initializers.GlorotUniform(seed=next(seeds)),
-        name="softmax",
-        dtype="float32",  # whatever the global dtype policy: probabilities are fused
-    )(x)
-    return keras.Model(inputs, outputs, name=name)
+    return inputs, x, seeds
