@@ -20,7 +20,13 @@ from gaitcnn.cache import CacheRows
 from gaitcnn.presets import ModelConfig
 from gaitcnn.registry import NETWORKS, PEERS
 
-__all__ = ["NetworkBackend", "PeerBackend", "TflearnBackend", "make_backend"]
+__all__ = [
+    "NetworkBackend",
+    "PeerBackend",
+    "TflearnBackend",
+    "embedding_network",
+    "make_backend",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -145,6 +151,26 @@ class NetworkBackend:
         n_classes = int(self.models[0].outputs[0].shape[-1])
         return np.concatenate(out) if out else np.zeros((0, n_classes), np.float32)
 
+    def embed(self, images) -> np.ndarray:
+        """Unit-norm embedding per image, averaged over the ensemble: ``(n, dim)``.
+
+        The network's layer ``embedding`` when it has one (the verification preset), else the
+        features its output layer reads (the penultimate layer of a classifier).
+        """
+        import tensorflow as tf
+
+        from gaitcnn.verification.scores import l2_normalise
+
+        if len(getattr(self, "_embedders", ())) != len(self.models):
+            self._embedders = [_forward(embedding_network(m)) for m in self.models]
+        out = []
+        for chunk in _chunks(images):
+            batch = tf.constant(chunk, tf.float32)
+            vectors = [l2_normalise(f(batch).numpy()) for f in self._embedders]
+            out.append(l2_normalise(np.mean(vectors, axis=0)))
+        dim = int(self._embedders[0].model_output_dim)
+        return np.concatenate(out).astype(np.float32) if out else np.zeros((0, dim), np.float32)
+
     @property
     def input_shape(self) -> list[int]:
         """Shape of one input image."""
@@ -247,7 +273,24 @@ def _forward(model):
     def forward(batch):
         return model(batch, training=False)
 
+    forward.model_output_dim = int(model.outputs[0].shape[-1])
     return forward
+
+
+def embedding_network(model):
+    """The sub-network of ``model`` that outputs its embedding (weights shared).
+
+    Layer ``embedding`` when the network has one (:func:`gaitcnn.models.embedding.
+    build_embedding_classifier`), else the input of its last layer: the penultimate features
+    of a classifier (the paper CNN's fully connected layer, the raw CNN's pooled features).
+    """
+    import keras
+
+    names = {layer.name for layer in model.layers}
+    features = model.get_layer("embedding").output if "embedding" in names else None
+    if features is None:
+        features = model.layers[-1].input
+    return keras.Model(model.inputs, features, name=f"{model.name}_embedding")
 
 
 def _windows_for_peer(images: np.ndarray) -> np.ndarray:
@@ -291,6 +334,13 @@ class PeerBackend:
             )
             lo += len(chunk)
         return out
+
+    def embed(self, images) -> np.ndarray:
+        """Peers give no embedding here (their features are not trained for unseen users)."""
+        raise ValueError(
+            f"method={self.config.method!r} gives no embedding to enrol or verify users; use a "
+            "network (preset='verification', or any network's penultimate features)"
+        )
 
     @property
     def input_shape(self) -> list[int] | None:

@@ -85,6 +85,7 @@ def _description(model, members: list[str]) -> dict:
         "members": members,
         "network_hparams": getattr(backend, "hparams", None),
         "n_train_windows": int(getattr(model, "n_train_windows_", 0)),
+        "verification": getattr(model, "verification_", None),
         "fingerprint": fingerprint(model),
         "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "versions": versions(),
@@ -190,6 +191,7 @@ def read_model(cls, path):
             model.classes_ = label_array(description["classes"])
             model.channels_ = tuple(description["channels"])
             model.n_train_windows_ = int(description.get("n_train_windows", 0))
+            model.verification_ = description.get("verification")
             backend = make_backend(config)
             with tempfile.TemporaryDirectory() as work:
                 backend.read(archive, list(description["members"]), Path(work), path)

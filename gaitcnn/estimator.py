@@ -304,6 +304,153 @@ class GaitModel:
         best = int(np.argmax(proba))
         return self.classes_[best].item(), float(proba[best])
 
+    # ---- users the model never saw: embeddings, enrolment, verification ---------------------
+
+    def embed_windows(self, images) -> np.ndarray:
+        """Unit-norm embedding of each image or window, ``(n, dim)`` float32.
+
+        The verification preset's ``embedding`` layer; for any other network the features its
+        output layer reads (its penultimate layer). Peers give none (ValueError).
+        """
+        return self._fitted().embed(images)
+
+    def embed(self, recording) -> np.ndarray:
+        """Window embeddings of one recording, in time order: ``(n_windows, dim)``.
+
+        Raises
+        ------
+        GaitDataError
+            Naming the recording's file when no window could be cut from it (rest, too short,
+            no detected gait): "not enough gait".
+        """
+        images, _ = self.windows([recording])
+        if len(images) == 0:
+            raise GaitDataError(
+                "not enough gait: no window of this recording could be scored (at rest, too "
+                "short, or no detected gait cycle)",
+                path=recording.source,
+            )
+        return self.embed_windows(images)
+
+    @property
+    def store(self):
+        """The enrolled users (:class:`gaitcnn.store.TemplateStore`), bound to this model."""
+        if getattr(self, "_store", None) is None:
+            from gaitcnn.store import TemplateStore
+
+            dim = int(self.embed_windows(np.zeros((1, *self._fitted().input_shape))).shape[1])
+            self._store = TemplateStore(self.fingerprint, dim)
+        return self._store
+
+    @store.setter
+    def store(self, store) -> None:
+        if store.model_fingerprint != self.fingerprint:
+            raise GaitDataError(
+                f"template store made with model {store.model_fingerprint[:12]}, this model is "
+                f"{self.fingerprint[:12]}: enrol the users again with this model",
+                path=getattr(store, "path", None),
+            )
+        self._store = store
+
+    def enrol(self, user_id: str, recordings: Sequence, *, replace: bool = False) -> GaitModel:
+        """Enrol a user from one or more walks: the mean of their window embeddings.
+
+        All or nothing: if any recording gives no window, nothing is stored.
+
+        Raises
+        ------
+        GaitDataError
+            Naming the recording without usable walking.
+        ValueError
+            If ``user_id`` is enrolled already and ``replace`` is False.
+        """
+        recordings = list(recordings)
+        if not recordings:
+            raise ValueError(f"enrol {user_id!r}: no recording given")
+        embeddings = np.concatenate([self.embed(r) for r in recordings])
+        self.store.add(user_id, embeddings, replace=replace)
+        return self
+
+    @property
+    def threshold_(self) -> float:
+        """Accept threshold on the fused cosine score (set by :meth:`calibrate`)."""
+        verification = getattr(self, "verification_", None)
+        if not verification:
+            raise RuntimeError(
+                "no accept threshold: calibrate() the model on users held out from training"
+            )
+        return float(verification["threshold"])
+
+    def score(self, user_id: str, recording) -> float:
+        """Cosine similarity of the recording's windows with the user's template, averaged."""
+        from gaitcnn.verification.scores import score_walks
+
+        template = self.store.template(user_id)
+        return float(score_walks([self.embed(recording)], [template])[0, 0])
+
+    def verify(self, user_id: str, recording) -> tuple[float, bool]:
+        """Is this walk ``user_id``'s? ``(score, accepted)`` at the calibrated threshold."""
+        score = self.score(user_id, recording)
+        return score, bool(score >= self.threshold_)
+
+    def calibrate(self, gallery: Sequence, probes: Sequence, *, far: float = 0.01) -> GaitModel:
+        """Choose the accept threshold at false-accept rate ``far`` on users the model never saw.
+
+        Every user of ``gallery`` (by ``subject_id``) is enrolled in a scratch gallery; every
+        probe walk is scored against every such user; the threshold is the smallest one that
+        accepts at most ``far`` of the impostor comparisons
+        (:func:`gaitcnn.verification.threshold_at_far`). Use users that are neither training
+        nor test users (a held-out part of the training population).
+        """
+        from gaitcnn.verification import comparisons_from_matrix
+        from gaitcnn.verification.scores import make_template, score_walks
+
+        users = sorted({r.subject_id for r in gallery}, key=str)
+        templates = [
+            make_template(np.concatenate([self.embed(r) for r in gallery if r.subject_id == u]))
+            for u in users
+        ]
+        probes = list(probes)
+        windows = [self.windows([r])[0] for r in probes]
+        probe_embeddings = [self.embed_windows(w) if len(w) else np.zeros((0, 1)) for w in windows]
+        matrix = score_walks(probe_embeddings, templates)
+        pairs = comparisons_from_matrix(
+            matrix, label_array([r.subject_id for r in probes]), label_array(users)
+        )
+        return self.calibrate_scores(pairs.genuine, pairs.impostor, far=far)
+
+    def calibrate_scores(self, genuine, impostor, *, far: float = 0.01) -> GaitModel:
+        """Set the threshold from genuine and impostor scores of held-out users."""
+        from gaitcnn.verification import far_frr, threshold_at_far
+
+        threshold = threshold_at_far(impostor, far)
+        achieved_far, frr = far_frr(genuine, impostor, threshold)
+        self.verification_ = {
+            "threshold": float(threshold),
+            "target_far": float(far),
+            "calibration_far": float(achieved_far),
+            "calibration_frr": float(frr),
+            "n_genuine": int(np.size(genuine)),
+            "n_impostor": int(np.size(impostor)),
+        }
+        return self
+
+    def identify_enrolled(self, recording) -> tuple:
+        """Open-set identification among the enrolled users: ``(user_id or None, score)``.
+
+        The best-scoring enrolled user if their score reaches the threshold, else None
+        ("unknown": the walker is none of the enrolled users).
+        """
+        from gaitcnn.verification.scores import score_walks
+
+        users, templates = self.store.templates()
+        if not users:
+            raise ValueError("no user is enrolled: enrol() some first")
+        scores = score_walks([self.embed(recording)], templates)[0]
+        best = int(np.argmax(scores))
+        accepted = scores[best] >= self.threshold_
+        return (users[best] if accepted else None), float(scores[best])
+
     # ---- size and identity ------------------------------------------------------------------
 
     @property

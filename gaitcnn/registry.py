@@ -55,12 +55,16 @@ class NetworkSpec:
         One line for ``--help`` and tables.
     tflearn : bool
         Whether :mod:`gaitcnn.models.tflearn_cnn` can build it (the paper's framework).
+    loss : str
+        Its training loss (:data:`gaitcnn.train.LOSSES`): ``"cross_entropy"`` [P], or
+        ``"am_softmax"`` for an embedding network (users unseen in training).
     """
 
     builder: str
     input_kind: str
     summary: str
     tflearn: bool = False
+    loss: str = "cross_entropy"
 
     def load(self) -> Callable:
         """The builder function (imports Keras and TensorFlow)."""
@@ -92,6 +96,12 @@ NETWORKS: dict[str, NetworkSpec] = {
         "gaitcnn.models.raw_cnn:build_raw_cnn",
         "series",
         "beyond the paper: 1-D CNN on raw-signal windows (the improved preset)",
+    ),
+    "embedding_cnn": NetworkSpec(
+        "gaitcnn.models.embedding:build_embedding_classifier",
+        "series",
+        "beyond the paper: raw-window embedding network, AM-softmax (the verification preset)",
+        loss="am_softmax",
     ),
 }
 

@@ -62,6 +62,7 @@ from gaitcnn.cache import CacheRows
 from gaitcnn.provenance import versions
 
 __all__ = [
+    "LOSSES",
     "RUN_ARTEFACTS",
     "RunExistsError",
     "TrainConfig",
@@ -92,6 +93,9 @@ _RESUMABLE_CHANGES = frozenset({"epochs", "verbose"})
 
 _OPTIMIZERS = ("adam", "sgd")
 _LR_SCHEDULES = ("constant", "cosine")
+#: Training losses: softmax cross-entropy [P], or the AM-softmax of an embedding classifier
+#: (:class:`gaitcnn.models.embedding.AdditiveMarginOnProbabilities`).
+LOSSES = ("cross_entropy", "am_softmax")
 _MONITORS = ("val_accuracy", "val_loss")
 _CONFIG_FORMAT_VERSION = 1
 
@@ -135,6 +139,11 @@ class TrainConfig:
         framework, clips at 5.0 by default (``DNN(clip_gradients=5.0)``, also a global norm);
         set 5.0 to train the Keras network with tflearn's loop (RECONSTRUCTION 5.3). Keras'
         ``clipnorm`` (each gradient on its own) is a different rule and not offered.
+    loss : {"cross_entropy", "am_softmax"}, default="cross_entropy"
+        [P] softmax cross-entropy. ``"am_softmax"``: the additive-margin softmax of an
+        embedding network whose output is ``softmax(scale * cos)``
+        (:func:`gaitcnn.models.embedding.build_embedding_classifier`); label smoothing does not
+        apply to it.
     lr_schedule : {"constant", "cosine"}, default="constant"
         [P] constant. ``"cosine"`` (improved preset, a paper deviation): the learning rate
         decays from ``learning_rate`` to 1 % of it over all training steps (cosine).
@@ -168,6 +177,7 @@ class TrainConfig:
     label_smoothing: float = 0.0  # [P] plain cross-entropy
     global_clipnorm: float | None = None  # no clipping (tflearn's loop: 5.0, RECONSTRUCTION 5.3)
     lr_schedule: str = "constant"  # [P] constant learning rate
+    loss: str = "cross_entropy"  # [P] softmax cross-entropy
     seed: int = 0  # one seed for every random state of the run
     keep_best: bool = True  # [P] "keeping the model that scores best"
     monitor: str = "val_accuracy"  # Reconstruction: tflearn keeps the best val accuracy
@@ -192,6 +202,7 @@ class TrainConfig:
         )
         check(self.optimizer in _OPTIMIZERS, "optimizer", f"one of {_OPTIMIZERS}")
         check(self.lr_schedule in _LR_SCHEDULES, "lr_schedule", f"one of {_LR_SCHEDULES}")
+        check(self.loss in LOSSES, "loss", f"one of {LOSSES}")
         check(
             isinstance(self.adam_epsilon, int | float) and self.adam_epsilon > 0,
             "adam_epsilon",
@@ -370,7 +381,11 @@ def compile_model(
         would make results depend on the XLA version.
     """
     config = TrainConfig() if config is None else config
-    if config.label_smoothing > 0:
+    if config.loss == "am_softmax":
+        from gaitcnn.models.losses import AdditiveMarginOnProbabilities
+
+        loss = AdditiveMarginOnProbabilities()
+    elif config.label_smoothing > 0:
         loss = SparseCategoricalCrossentropyWithSmoothing(config.label_smoothing)
     else:
         loss = keras.losses.SparseCategoricalCrossentropy()

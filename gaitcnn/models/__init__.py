@@ -12,7 +12,7 @@ from collections.abc import Callable
 import keras
 
 from gaitcnn.constants import IMAGE_HEIGHT, IMAGE_WIDTH
-from gaitcnn.models import compact_cnn, inception, paper_cnn, raw_cnn, tcnn
+from gaitcnn.models import compact_cnn, embedding, inception, paper_cnn, raw_cnn, tcnn
 from gaitcnn.models._blocks import InceptionFilters, conv_relu, inception_block
 from gaitcnn.models._flops import count_flops, count_params
 from gaitcnn.models.compact_cnn import COMPACT_CNN_HPARAMS, build_compact_cnn
@@ -67,6 +67,7 @@ TEST_HPARAMS: dict[str, dict] = {
     "inception": inception.TEST_HPARAMS,
     "compact_cnn": compact_cnn.TEST_HPARAMS,
     "raw_cnn": raw_cnn.TEST_HPARAMS,
+    "embedding_cnn": embedding.CLASSIFIER_TEST_HPARAMS,
 }
 
 

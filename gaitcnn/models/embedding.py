@@ -35,17 +35,28 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from gaitcnn.models.losses import (
+    AM_MARGIN,
+    AM_SCALE,
+    AdditiveMarginOnProbabilities,
+    sparse_labels,
+)
 from gaitcnn.models.raw_cnn import RAW_CNN_HPARAMS, raw_cnn_trunk
 
 __all__ = [
+    "AM_MARGIN",
+    "AM_SCALE",
+    "CLASSIFIER_TEST_HPARAMS",
     "EMBEDDING_HPARAMS",
     "HEADS",
     "LOSSES",
     "TEST_HPARAMS",
+    "AdditiveMarginOnProbabilities",
     "AdditiveMarginSoftmaxLoss",
     "ArcFaceLoss",
     "CosineClassifier",
     "SupervisedContrastiveLoss",
+    "build_embedding_classifier",
     "build_embedding_cnn",
     "build_training_model",
     "compile_embedding_model",
@@ -73,6 +84,9 @@ TEST_HPARAMS = {
     "dropout_rate": 0.1,
     "seed": 0,
 }
+
+#: Tiny configuration of :func:`build_embedding_classifier` (registry contract tests).
+CLASSIFIER_TEST_HPARAMS = {**TEST_HPARAMS, "n_classes": 5}
 
 #: Heads of :func:`build_training_model`.
 HEADS = ("cosine", "softmax", "embedding")
@@ -164,6 +178,59 @@ def build_embedding_cnn(
     return keras.Model(inputs, outputs, name=name)
 
 
+def build_embedding_classifier(
+    input_shape: Sequence[int],
+    n_classes: int,
+    *,
+    seed: int | None = None,
+    scale: float = AM_SCALE,
+    name: str = "embedding_cnn",
+    **embedding_hparams,
+) -> keras.Model:
+    """The embedding network with an AM-softmax head: what the one trainer fits.
+
+    ``softmax(scale * cos(embedding, W_c))`` over the training users' class vectors ``W_c``
+    (layers ``cosine``, ``scale``, ``softmax``). The output is a probability per training user,
+    so the model trains with :func:`gaitcnn.train.train` like every other network (loss
+    :class:`AdditiveMarginOnProbabilities` via ``TrainConfig.loss="am_softmax"``), labels
+    training users like any classifier, and its layer ``embedding`` gives the unit vectors
+    that enrol and verify users it never saw (:meth:`gaitcnn.GaitModel.embed`).
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        As :func:`build_embedding_cnn`.
+    n_classes : int
+        Training users.
+    seed : int or None, default=None
+        Base seed of the initializers (the head uses ``seed + 1000``).
+    scale : float, default=30.0
+        Scale of the cosines (:data:`AM_SCALE`; must match the loss's).
+    name : str, default="embedding_cnn"
+        Model name.
+    embedding_hparams : keyword arguments
+        Keywords of :func:`build_embedding_cnn` (``embedding_dim``, ``filters``,
+        ``channel_mean``...).
+
+    Returns
+    -------
+    keras.Model
+        Uncompiled; output ``(batch, n_classes)`` float32 probabilities.
+    """
+    if not isinstance(n_classes, int) or n_classes < 2:
+        raise ValueError(f"n_classes must be an int >= 2. Received: n_classes={n_classes!r}")
+    embedding = build_embedding_cnn(input_shape, seed=seed, **embedding_hparams)
+    head_seed = None if seed is None else seed + 1000
+    cosines = CosineClassifier(
+        n_classes, kernel_initializer=keras.initializers.GlorotUniform(seed=head_seed),
+        name="cosine",
+    )(embedding.output)  # fmt: skip
+    logits = layers.Rescaling(float(scale), name="scale")(cosines)
+    # float32 whatever the dtype policy: the probabilities are fused and fed to the loss
+    proba = layers.Activation("softmax", dtype="float32", name="softmax")(logits)
+    return keras.Model(embedding.inputs, proba, name=name)
+
+
 @keras.saving.register_keras_serializable(package="gaitcnn")
 class CosineClassifier(layers.Layer):
     """Cosine of the input with each class's weight vector: ``normalise(x) @ normalise(W)``.
@@ -215,11 +282,6 @@ class CosineClassifier(layers.Layer):
         return config
 
 
-def _sparse_labels(y_true, n_classes, dtype):
-    labels = ops.reshape(ops.cast(y_true, "int32"), (-1,))
-    return ops.one_hot(labels, n_classes, dtype=dtype)
-
-
 class _CosineMarginLoss(keras.losses.Loss):
     """Softmax cross-entropy on ``scale * cosines`` with a margin on the target class."""
 
@@ -237,7 +299,7 @@ class _CosineMarginLoss(keras.losses.Loss):
 
     def call(self, y_true, y_pred):
         cos = ops.clip(y_pred, -1.0 + _COS_EPS, 1.0 - _COS_EPS)
-        onehot = _sparse_labels(y_true, ops.shape(cos)[-1], cos.dtype)
+        onehot = sparse_labels(y_true, ops.shape(cos)[-1], cos.dtype)
         cos_target = ops.sum(cos * onehot, axis=-1, keepdims=True)
         shifted = cos + onehot * (self._target_logit(cos_target) - cos_target)
         return keras.losses.categorical_crossentropy(onehot, self.scale * shifted, from_logits=True)
