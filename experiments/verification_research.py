@@ -3,7 +3,7 @@
 ``python -m experiments.verification_research [--dataset ouisir|mcgill] [--losses ...]
 [--channels ...] [--subjects N] [--epochs E] [--out DIR]``
 
-Protocol (``/work/shared/spec/VERIFICATION.md``), the same split for every row:
+Protocol (docs/RECONSTRUCTION.md section 7), the same split for every row:
 
 1. dense raw windows (``PrepareParams(representation="raw", segmentation="dense", edge="pad",
    channels=("acc", "gyr", "acc_mag", "gyr_mag"))``: 64 samples = 1.28 s, columns ax ay az gx

@@ -323,7 +323,7 @@ class GaitModel:
             Naming the recording's file when no window could be cut from it (rest, too short,
             no detected gait): "not enough gait".
         """
-        images, _ = self.windows([recording])
+        images = self.walking_windows(self.windows([recording])[0])
         if len(images) == 0:
             raise GaitDataError(
                 "not enough gait: no window of this recording could be scored (at rest, too "
@@ -331,6 +331,29 @@ class GaitModel:
                 path=recording.source,
             )
         return self.embed_windows(images)
+
+    def walking_windows(self, images) -> np.ndarray:
+        """The raw windows that hold walking (:func:`gaitcnn.stream.gait_window_mask`).
+
+        Dense raw windows are cut whether or not the person walks; enrolment and verification
+        keep only those whose |a| varies around a plausible level, as the streaming verifier
+        does. Images at detected gait cycles (AE-GDIs) are returned as they are.
+        """
+        from gaitcnn.rawwindows import column_labels
+        from gaitcnn.stream import gait_window_mask
+
+        images = np.asarray(images)
+        labels = column_labels(self.channels_)
+        if images.ndim != 4 or images.shape[1] != 1 or images.shape[-1] != len(labels):
+            return images  # not raw windows (1, width, columns)
+        if {"ax", "ay", "az"} <= set(labels):
+            acc = images[:, 0][..., [labels.index(c) for c in ("ax", "ay", "az")]]
+        elif "|a|" in labels:  # |a| alone: the mask reads only the norm
+            norm = images[:, 0, :, labels.index("|a|")]
+            acc = np.stack([norm, np.zeros_like(norm), np.zeros_like(norm)], axis=-1)
+        else:
+            return images
+        return images[gait_window_mask(acc)]
 
     @property
     def store(self):
@@ -411,7 +434,7 @@ class GaitModel:
             for u in users
         ]
         probes = list(probes)
-        windows = [self.windows([r])[0] for r in probes]
+        windows = [self.walking_windows(self.windows([r])[0]) for r in probes]
         probe_embeddings = [self.embed_windows(w) if len(w) else np.zeros((0, 1)) for w in windows]
         matrix = score_walks(probe_embeddings, templates)
         pairs = comparisons_from_matrix(

@@ -1,6 +1,6 @@
 """Open-set verification metrics: FAR/FRR, EER, FRR at a target FAR, rank-1, bootstrap.
 
-Definitions follow ``/work/shared/spec/VERIFICATION.md`` (ISO/IEC 19795-1 vocabulary). A
+Definitions follow docs/RECONSTRUCTION.md section 7 (ISO/IEC 19795-1 vocabulary). A
 comparison is *accepted* when its score is ``>= threshold``. Scores are finite floats, or NaN
 for a *failure to acquire* (FTA: a probe without a usable window), which is rejected at every
 threshold, for genuine and impostor comparisons alike.

@@ -1,6 +1,6 @@
 """Comparison scores of open-set verification: cosine similarity of embeddings to templates.
 
-Conventions (``/work/shared/spec/VERIFICATION.md``, "Scores and fusion"):
+Conventions (docs/RECONSTRUCTION.md section 7, "Scores and fusion"):
 
 - embeddings are compared after L2 normalisation, so a score is a cosine in [-1, 1];
 - a *template* is an array of shape ``(n_members, embedding_dim)``: one row, the normalised mean
