@@ -117,19 +117,17 @@ class TestVerification:
         from gaitcnn.errors import GaitDataError
         from gaitcnn.store import TemplateStore
 
-        with pytest.raises(GaitDataError, match="another model|enrol the users again"):
+        with pytest.raises(GaitDataError, match=r"another model|enrol the users again"):
             model.store = TemplateStore("0" * 64, 16)
 
     def test_uncalibrated_model_says_so(self, data):
         from gaitcnn import GaitModel
 
         fresh = GaitModel.from_config(
-            dataclasses.replace(
-                GaitModel(preset="verification", **TINY).config, epochs=1
-            )
+            dataclasses.replace(GaitModel(preset="verification", **TINY).config, epochs=1)
         ).fit(data["pick"](data["calibration"]))
         with pytest.raises(RuntimeError, match="calibrate"):
-            fresh.threshold_
+            _ = fresh.threshold_
 
 
 def test_margin_loss_on_probabilities_equals_the_cosine_form():
