@@ -45,9 +45,12 @@ class GaitModel:
 
     Parameters
     ----------
-    preset : {"paper", "improved"}, default="paper"
+    preset : {"paper", "improved", "verification"}, default="paper"
         ``"paper"``: Zhao & Zhou 2017 (AE-GDIs at GGGD cycle starts, the 7-layer CNN, 50
-        epochs); ``"improved"``: dense raw windows and a 1-D CNN (:data:`gaitcnn.presets.IMPROVED`).
+        epochs); ``"improved"``: dense raw windows and a 1-D CNN (:data:`gaitcnn.presets.IMPROVED`);
+        ``"verification"``: the same windows and an embedding network for users the model
+        never saw (:meth:`calibrate`, :meth:`enrol`, :meth:`verify`, :meth:`identify_enrolled`;
+        :data:`gaitcnn.presets.VERIFICATION`).
     method : str, optional
         Another row of the paper's Table 2 (``"method1"`` .. ``"method3"``, ``"inception"``) or
         a peer (``"minirocket"``; :data:`gaitcnn.registry.PEERS`). Default ``"proposed"``.
@@ -73,6 +76,8 @@ class GaitModel:
     best_epoch_ : int or None
         The kept epoch when validation data chose it (networks), else None.
     fit_time_s_ : float
+    verification_ : dict or None
+        The accept threshold and how it was calibrated (after :meth:`calibrate`).
     """
 
     def __init__(self, preset: str = "paper", *, method: str | None = None, seed: int = 0,

@@ -154,8 +154,8 @@ class ModelConfig:
     Attributes
     ----------
     preset : str
-        ``"paper"`` or ``"improved"``: where the defaults came from (a label; build with
-        :meth:`from_preset`).
+        ``"paper"``, ``"improved"`` or ``"verification"`` (:data:`PRESETS`): where the
+        defaults came from (a label; build with :meth:`from_preset`).
     method : str
         A row of the paper's Table 2 (:data:`gaitcnn.registry.METHODS`: ``"proposed"``,
         ``"method1"`` .. ``"method3"``, ``"inception"``) or a peer
