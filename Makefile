@@ -15,6 +15,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 .PHONY: help install test test-all lint format ci bench reproduce-table1 reproduce-figure6 \
 	reproduce-table2 reproduce-figure7 reproduce-figure8 reproduce-figure9 reproduce-comparison \
+	reproduce-verification \
 	reproduce-all clean
 # The drivers share stored runs and must not train the same run twice at once.
 .NOTPARALLEL:
@@ -72,6 +73,13 @@ reproduce-figure9: $(STAMP)  ## Figure 9: N_conv and fl1 width sweeps
 
 reproduce-comparison: $(STAMP)  ## paper preset vs improved preset vs MiniRocket, K = 100 and 744 (QUICK=1 tiny)
 	$(PY) -m experiments.comparison $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(QUICK),--quick) --out $(OUT)/comparison$(if $(QUICK),-quick)
+
+# QUICK=1: 60 subjects, 2 epochs, the embedding row only; otherwise all 744 and every row. An
+# earlier run in the folder is replaced only after asking (on a terminal; else the run stops).
+VERIF_ARGS = $(if $(QUICK),--subjects 60 --epochs 2 --method embedding,--subjects 744 --method all)
+
+reproduce-verification: $(STAMP)  ## open-set verification of unseen users, every row (simulated unless DATA_ROOT=...; QUICK=1 small)
+	$(PY) -m gaitcnn.verification $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(VERIF_ARGS) --out $(OUT)/verification$(if $(QUICK),-quick)
 
 reproduce-all: reproduce-table1 reproduce-figure6 reproduce-table2 reproduce-figure7 reproduce-figure8 reproduce-figure9  ## every table and figure, then $(OUT)/REPORT.md
 	$(PY) -m experiments.report --results $(OUT)
