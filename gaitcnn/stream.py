@@ -36,19 +36,24 @@ a random score.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 from scipy.interpolate import CubicSpline
 
+from gaitcnn._files import read_json_file
 from gaitcnn.constants import STANDARD_GRAVITY, TARGET_RATE_HZ
+from gaitcnn.errors import GaitDataError
 from gaitcnn.rawwindows import raw_channels
 from gaitcnn.resample import DEFAULT_MAX_GAP_S, DEFAULT_MIN_DURATION_S, MIN_SEGMENT_SAMPLES
 from gaitcnn.verification.scores import cosine_matrix
 
 __all__ = [
     "CONTEXT_KNOTS",
+    "EMBEDDING_EXPORT_KIND",
     "MIN_GAIT_ACC_SD_M_S2",
     "NOT_ENOUGH_GAIT",
     "STREAM_CHANNELS",
@@ -60,6 +65,7 @@ __all__ = [
     "WindowScore",
     "Windows",
     "gait_window_mask",
+    "read_embedding_contract",
 ]
 
 #: Knots of context kept on each side of an evaluated grid point: 2^-48 ~ 4e-15 bounds the
@@ -76,6 +82,9 @@ GAIT_ACC_MEAN_RANGE_G = (0.5, 2.0)
 
 #: Status of a decision without any scored window.
 NOT_ENOUGH_GAIT = "not enough gait"
+
+#: ``metadata.json`` ``"kind"`` of an embedding export (:func:`gaitcnn.export.export_embedding`).
+EMBEDDING_EXPORT_KIND = "gaitcnn-embedding"
 
 # Relative tolerance when counting grid points (the same as gaitcnn.resample's).
 _GRID_EPS = 1e-9
@@ -376,6 +385,135 @@ class WindowEmitter:
         return out
 
 
+#: Front end of a :class:`StreamingVerifier` built on a plain callable, when not given.
+_CALLABLE_DEFAULTS = {
+    "channels": ("acc", "gyr", "acc_mag", "gyr_mag"),
+    "width": 64,
+    "step": 4,
+    "rate_hz": TARGET_RATE_HZ,
+    "max_gap_s": DEFAULT_MAX_GAP_S,
+}
+
+
+def _is_gait_model(obj) -> bool:
+    """A GaitModel by its interface (this module never imports the estimator)."""
+    return all(hasattr(obj, name) for name in ("embed_windows", "front_end", "channels_"))
+
+
+def _model_front_end(model, given: dict) -> dict:
+    """The stream's front end and embed callable of a fitted GaitModel.
+
+    Raises
+    ------
+    ValueError
+        When the model does not read raw dense windows of stream channels, or ``given``
+        contradicts its front end.
+    """
+    params = model.front_end()
+    if params.representation != "raw" or params.segmentation != "dense":
+        raise ValueError(
+            "the stream cuts raw dense windows; this model reads "
+            f"representation={params.representation!r}, segmentation={params.segmentation!r}"
+        )
+    unknown = [c for c in model.channels_ if c not in STREAM_CHANNELS]
+    if unknown:
+        raise ValueError(
+            f"the stream computes only the channels {STREAM_CHANNELS} window by window. "
+            f"Received a model reading {tuple(model.channels_)}"
+        )
+    front = {
+        "channels": tuple(model.channels_),
+        "width": int(params.width),
+        "step": int(params.dense_step),
+        "rate_hz": float(params.rate_hz),
+        "max_gap_s": float(params.max_gap_s),
+    }
+    clash = sorted(k for k, v in given.items() if v is not None and _differs(v, front[k]))
+    if clash:
+        raise ValueError(
+            f"{', '.join(clash)} are set by the model's front end "
+            f"({ {k: front[k] for k in clash} }). Received: { {k: given[k] for k in clash} }"
+        )
+    shape = tuple(params.image_shape)  # (1, width, n_columns)
+
+    def embed(windows: np.ndarray) -> np.ndarray:
+        return model.embed_windows(windows.reshape(len(windows), *shape))
+
+    front["embed"] = embed
+    return front
+
+
+def _differs(a, b) -> bool:
+    return tuple(a) != tuple(b) if isinstance(b, tuple) else a != b
+
+
+def read_embedding_contract(export_dir) -> dict:
+    """The preprocessing contract of an embedding export (``metadata.json`` ``"contract"``).
+
+    Raises
+    ------
+    GaitDataError
+        Naming the file when it is not the metadata of :func:`gaitcnn.export.export_embedding`
+        or its window contract is not one the stream can cut (raw dense windows).
+    """
+    path = Path(export_dir) / "metadata.json"
+    metadata = read_json_file(path, what="export metadata")
+    if not isinstance(metadata, dict):
+        metadata = {}
+    contract = metadata.get("contract")
+    if metadata.get("kind") != EMBEDDING_EXPORT_KIND or not isinstance(contract, dict):
+        raise GaitDataError(
+            "not the metadata of an embedding export (gaitcnn.export.export_embedding)", path=path
+        )
+    front = contract.get("front_end", {})
+    if contract.get("representation") != "raw" or front.get("segmentation") != "dense":
+        raise GaitDataError(
+            "the stream cuts raw dense windows; this export reads "
+            f"representation={contract.get('representation')!r}",
+            path=path,
+        )
+    return contract
+
+
+def _tflite_interpreter(path: Path, num_threads: int | None):
+    """A TFLite interpreter of ``path`` from the lightest runtime installed."""
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:
+        try:
+            from tflite_runtime.interpreter import Interpreter
+        except ImportError:
+            import tensorflow as tf
+
+            Interpreter = tf.lite.Interpreter
+    with warnings.catch_warnings():  # tf.lite.Interpreter warns it moves to ai-edge-litert
+        warnings.simplefilter("ignore")
+        return Interpreter(model_path=str(path), num_threads=num_threads)
+
+
+def _tflite_embed(path: Path, contract: dict, num_threads: int | None):
+    """``embed(windows (n, width, n_columns)) -> (n, embedding_dim)`` on the TFLite model."""
+    if not path.is_file():
+        raise FileNotFoundError(f"No TFLite model at {path}: export with formats=('tflite',).")
+    interpreter = _tflite_interpreter(path, num_threads)
+    input_index = interpreter.get_input_details()[0]["index"]
+    output_index = interpreter.get_output_details()[0]["index"]
+    shape = tuple(int(d) for d in contract["input_shape"])
+    state = {"batch": None}
+
+    def embed(windows: np.ndarray) -> np.ndarray:
+        batch = np.ascontiguousarray(windows, dtype=np.float32).reshape(len(windows), *shape)
+        if state["batch"] != len(batch):
+            interpreter.resize_tensor_input(input_index, batch.shape, strict=False)
+            interpreter.allocate_tensors()
+            state["batch"] = len(batch)
+        interpreter.set_tensor(input_index, batch)
+        interpreter.invoke()
+        return np.array(interpreter.get_tensor(output_index))
+
+    return embed
+
+
 class WindowScore(NamedTuple):
     """Score of one completed window.
 
@@ -425,23 +563,37 @@ class StreamingVerifier:
 
     Parameters
     ----------
-    embed : callable
+    embed : callable or GaitModel
         ``embed(windows) -> embeddings``: float32 windows ``(n, width, n_columns)`` to
-        embeddings ``(n, embedding_dim)`` (the model, e.g. a TFLite interpreter).
+        embeddings ``(n, embedding_dim)`` (e.g. a TFLite interpreter, see :meth:`from_export`);
+        or a fitted :class:`gaitcnn.GaitModel` with a raw dense-window front end, whose
+        :meth:`~gaitcnn.GaitModel.embed_windows` is used and whose front end sets
+        ``channels``, ``width``, ``step``, ``rate_hz`` and ``max_gap_s`` (see
+        :meth:`from_model`). TensorFlow is imported only when the model embeds.
     template : np.ndarray, shape (n_members, embedding_dim)
         The claimed user's template (:func:`gaitcnn.verification.make_template`).
-    threshold : float
-        Accept when the fused score is ``>= threshold``.
+    threshold : float, optional
+        Accept when the fused score is ``>= threshold``. Required with a callable; a
+        GaitModel's default is its calibrated ``threshold_``.
     channels : sequence of str, default=("acc", "gyr", "acc_mag", "gyr_mag")
         Window columns, as the model was trained (:func:`gaitcnn.rawwindows.raw_channels`).
     width, step : int, default=64, 4
         Window length and step in grid samples.
-    rate_hz, max_gap_s, min_duration_s, context_knots
+    rate_hz, max_gap_s : float, default=50.0, 0.5
+        Of the :class:`StreamingResampler`.
+    min_duration_s, context_knots
         Of the :class:`StreamingResampler`.
     min_windows : int, default=1
         Scored windows needed before a decision.
     fusion_windows : int, optional
         Fuse only the last ``fusion_windows`` scores (continuous authentication); default: all.
+
+    Notes
+    -----
+    With a GaitModel the window scores and the fused score equal the batch path's
+    (``cosine(model.embed(recording), template)`` and :meth:`gaitcnn.GaitModel.score`) except
+    that the stream does not score windows without gait (:func:`gait_window_mask`), which the
+    batch path scores: on a walk every window passes and the two agree to float32 round-off.
 
     Examples
     --------
@@ -457,21 +609,37 @@ class StreamingVerifier:
 
     def __init__(
         self,
-        embed: Callable[[np.ndarray], np.ndarray],
+        embed,
         template,
-        threshold: float,
+        threshold: float | None = None,
         *,
-        channels: Sequence[str] = ("acc", "gyr", "acc_mag", "gyr_mag"),
-        width: int = 64,
-        step: int = 4,
-        rate_hz: float = TARGET_RATE_HZ,
-        max_gap_s: float = DEFAULT_MAX_GAP_S,
+        channels: Sequence[str] | None = None,
+        width: int | None = None,
+        step: int | None = None,
+        rate_hz: float | None = None,
+        max_gap_s: float | None = None,
         min_duration_s: float = DEFAULT_MIN_DURATION_S,
         context_knots: int = CONTEXT_KNOTS,
         min_windows: int = 1,
         fusion_windows: int | None = None,
     ):
-        self.embed = embed
+        given = {"channels": channels, "width": width, "step": step, "rate_hz": rate_hz,
+                 "max_gap_s": max_gap_s}  # fmt: skip
+        if _is_gait_model(embed):
+            front = _model_front_end(embed, given)
+            if threshold is None:
+                threshold = embed.threshold_
+        elif callable(embed):
+            front = {k: _CALLABLE_DEFAULTS[k] if v is None else v for k, v in given.items()}
+            front["embed"] = embed
+        else:
+            raise TypeError(
+                "embed must be a callable windows -> embeddings or a fitted GaitModel. "
+                f"Received: {type(embed).__name__}"
+            )
+        if threshold is None:
+            raise ValueError("threshold is required with an embed callable. Received: None")
+        self.embed = front["embed"]
         self.template = np.asarray(template, dtype=np.float64)
         self.threshold = float(threshold)
         if not (isinstance(min_windows, int) and min_windows >= 1):
@@ -484,16 +652,80 @@ class StreamingVerifier:
                 f"{fusion_windows!r}"
             )
         self.min_windows, self.fusion_windows = min_windows, fusion_windows
-        self.needs_gyr = any(c.startswith("gyr") for c in channels)
+        self.channels = tuple(front["channels"])
+        self.needs_gyr = any(c.startswith("gyr") for c in self.channels)
         self._resampler = StreamingResampler(
-            rate_hz=rate_hz,
-            max_gap_s=max_gap_s,
+            rate_hz=front["rate_hz"],
+            max_gap_s=front["max_gap_s"],
             min_duration_s=min_duration_s,
             context_knots=context_knots,
         )
-        self._emitter = WindowEmitter(width, step, channels)
+        self._emitter = WindowEmitter(front["width"], front["step"], self.channels)
         self.scores: list[WindowScore] = []
         self.n_skipped_windows = 0  # windows without gait (rest, zeros)
+
+    @classmethod
+    def from_model(cls, model, user_id: str, **kwargs) -> StreamingVerifier:
+        """Verify ``user_id`` of ``model.store`` with the model at its calibrated threshold.
+
+        Parameters
+        ----------
+        model : GaitModel
+            Fitted, raw dense-window front end (the verification preset).
+        user_id : str
+            An enrolled user (:meth:`gaitcnn.GaitModel.enrol`).
+        **kwargs
+            Of the constructor (``threshold`` overrides ``model.threshold_``).
+        """
+        return cls(model, model.store.template(user_id), **kwargs)
+
+    @classmethod
+    def from_export(
+        cls, export_dir, template, threshold: float | None = None, *,
+        num_threads: int | None = None, **kwargs,
+    ) -> StreamingVerifier:  # fmt: skip
+        """Verify with an embedding exported by :func:`gaitcnn.export.export_embedding` (TFLite).
+
+        The window contract (rate, width, step, channels, gap) and the default threshold
+        come from the export's ``metadata.json``. The TFLite interpreter is imported here, not
+        with this module: ``ai_edge_litert`` or ``tflite_runtime`` when installed (as on a
+        device), else TensorFlow's ``tf.lite``.
+
+        Parameters
+        ----------
+        export_dir : path
+            Folder holding ``model.tflite`` and ``metadata.json``.
+        template : np.ndarray, shape (n_members, embedding_dim)
+            Made with the same model (``metadata.json`` ``contract.model_fingerprint``).
+        threshold : float, optional
+            Default: the threshold calibrated with the exported model.
+        num_threads : int, optional
+            TFLite interpreter threads.
+        **kwargs
+            Other keywords of the constructor (``min_windows``, ``fusion_windows``...).
+        """
+        contract = read_embedding_contract(export_dir)
+        threshold = contract["threshold"] if threshold is None else threshold
+        if threshold is None:
+            raise ValueError(
+                f"the export {export_dir} has no calibrated threshold: pass threshold=..."
+            )
+        embed = _tflite_embed(Path(export_dir) / "model.tflite", contract, num_threads)
+        front = {
+            "channels": tuple(contract["channels"]),
+            "width": int(contract["window_samples"]),
+            "step": int(contract["window_step_samples"]),
+            "rate_hz": float(contract["sampling_rate_hz"]),
+            "max_gap_s": float(contract["max_gap_s"]),
+        }
+        clash = sorted(k for k in front if kwargs.get(k) not in (None, front[k]))
+        if clash:
+            raise ValueError(
+                f"{', '.join(clash)} are set by the export's contract. Received: "
+                f"{ {k: kwargs[k] for k in clash} }"
+            )
+        kwargs.update(front)
+        return cls(embed, template, threshold, **kwargs)
 
     def push(self, timestamps_s, acc, gyr=None) -> list[WindowScore]:
         """Add a chunk of samples; return the scores of the windows it completed.
