@@ -38,12 +38,16 @@ import gaitcnn
 from gaitcnn._atomic import write_json_atomic
 from gaitcnn._files import open_regular, read_json_file, reading
 from gaitcnn.errors import GaitDataError
+from gaitcnn.stream import EMBEDDING_EXPORT_KIND
 from gaitcnn.train import quiet_tensorflow_logs
 
 __all__ = [
     "ARTEFACT_NAMES",
+    "EMBEDDING_EXPORT_KIND",
     "EXPORT_FORMATS",
     "config_hash",
+    "embedding_contract",
+    "export_embedding",
     "export_model",
     "export_run",
     "load_model",
@@ -123,6 +127,49 @@ def _write_savedmodel(model: keras.Model, path: Path) -> None:
         model.export(str(path), format="tf_saved_model", verbose=False)
 
 
+def _export_targets(
+    out_dir: str | os.PathLike, formats: tuple[str, ...], overwrite: bool
+) -> dict[str, Path]:
+    """Path of each artefact plus ``"metadata"``; refuses existing ones unless ``overwrite``."""
+    out_dir = Path(out_dir)
+    targets = {fmt: out_dir / ARTEFACT_NAMES[fmt] for fmt in formats}
+    targets["metadata"] = out_dir / _METADATA_NAME
+    existing = [str(p) for p in targets.values() if p.exists()]
+    if existing and not overwrite:
+        raise FileExistsError(
+            f"Refusing to overwrite existing export artefacts: {', '.join(existing)}. Pass "
+            "overwrite=True (CLI: --overwrite) or choose another directory."
+        )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return targets
+
+
+def _write_artefacts(
+    model: keras.Model, targets: dict[str, Path], formats: tuple[str, ...], quantize: bool
+) -> None:
+    """Write every format to a staging folder beside the targets, then rename them into place."""
+    out_dir = targets["metadata"].parent
+    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".export-") as staging_name:
+        staging = Path(staging_name)
+        written: dict[str, Path] = {}
+        if "keras" in formats:
+            model.save(staging / "model.keras")
+            written["keras"] = staging / "model.keras"
+        savedmodel_dir = staging / "savedmodel"
+        if "savedmodel" in formats or "tflite" in formats:
+            _write_savedmodel(model, savedmodel_dir)
+        if "savedmodel" in formats:
+            written["savedmodel"] = savedmodel_dir
+        if "tflite" in formats:
+            converter = tf.lite.TFLiteConverter.from_saved_model(str(savedmodel_dir))
+            if quantize:
+                converter.optimizations = [tf.lite.Optimize.DEFAULT]
+            (staging / "model.tflite").write_bytes(converter.convert())
+            written["tflite"] = staging / "model.tflite"
+        for fmt, tmp in written.items():
+            _replace(tmp, targets[fmt])
+
+
 def export_model(
     model: keras.Model,
     out_dir: str | os.PathLike,
@@ -175,7 +222,6 @@ def export_model(
         On unknown formats or ``class_names`` of the wrong length.
     """
     formats = _normalise_formats(formats)
-    out_dir = Path(out_dir)
     n_classes = int(model.outputs[0].shape[-1])
     if class_names is not None:
         class_names = [str(name) for name in class_names]
@@ -183,36 +229,8 @@ def export_model(
             raise ValueError(
                 f"class_names has {len(class_names)} entries but the model has {n_classes} classes."
             )
-    targets = {fmt: out_dir / ARTEFACT_NAMES[fmt] for fmt in formats}
-    targets["metadata"] = out_dir / _METADATA_NAME
-    existing = [str(p) for p in targets.values() if p.exists()]
-    if existing and not overwrite:
-        raise FileExistsError(
-            f"Refusing to overwrite existing export artefacts: {', '.join(existing)}. Pass "
-            "overwrite=True (CLI: --overwrite) or choose another directory."
-        )
-    out_dir.mkdir(parents=True, exist_ok=True)
-    inference_model = _inference_copy(model)
-
-    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".export-") as staging_name:
-        staging = Path(staging_name)
-        written: dict[str, Path] = {}
-        if "keras" in formats:
-            inference_model.save(staging / "model.keras")
-            written["keras"] = staging / "model.keras"
-        savedmodel_dir = staging / "savedmodel"
-        if "savedmodel" in formats or "tflite" in formats:
-            _write_savedmodel(inference_model, savedmodel_dir)
-        if "savedmodel" in formats:
-            written["savedmodel"] = savedmodel_dir
-        if "tflite" in formats:
-            converter = tf.lite.TFLiteConverter.from_saved_model(str(savedmodel_dir))
-            if quantize:
-                converter.optimizations = [tf.lite.Optimize.DEFAULT]
-            (staging / "model.tflite").write_bytes(converter.convert())
-            written["tflite"] = staging / "model.tflite"
-        for fmt, tmp in written.items():
-            _replace(tmp, targets[fmt])
+    targets = _export_targets(out_dir, formats, overwrite)
+    _write_artefacts(_inference_copy(model), targets, formats, quantize)
 
     files = {fmt: targets[fmt].name for fmt in formats}
     payload = {
@@ -237,6 +255,179 @@ def export_model(
     }
     write_json_atomic(targets["metadata"], payload)
     return targets
+
+
+def export_embedding(
+    model,
+    out_dir: str | os.PathLike,
+    *,
+    formats: str | Sequence[str] = ("keras", "tflite"),
+    quantize: bool = False,
+    overwrite: bool = False,
+) -> dict[str, Path]:
+    """Export the embedding network of a :class:`gaitcnn.GaitModel` for on-device verification.
+
+    The exported network is the part of the model's network that
+    :meth:`gaitcnn.GaitModel.embed_windows` runs (layer ``embedding``: unit vectors for the
+    verification preset). ``metadata.json`` holds
+    what a phone needs to feed it and to decide (the preprocessing contract, key
+    ``"contract"``): sampling rate, window width and step, the column order of the input,
+    the channel statistics the network normalises by (inside the network: feed unscaled
+    windows), the embedding size, the model fingerprint and the calibrated accept threshold.
+    :meth:`gaitcnn.stream.StreamingVerifier.from_export` reads it back.
+
+    Parameters
+    ----------
+    model : GaitModel
+        A fitted single-network model (``ensemble=1``; no peer).
+    out_dir : path
+        Export directory (created).
+    formats : str or sequence of {"keras", "savedmodel", "tflite"}, default=("keras", "tflite")
+    quantize : bool, default=False
+        TFLite dynamic-range quantisation (embeddings then differ from Keras by ~1e-2).
+    overwrite : bool, default=False
+        Replace existing artefacts; without it an existing one is an error and nothing is
+        written.
+
+    Returns
+    -------
+    dict[str, Path]
+        Path of each written format, plus ``"metadata"``.
+
+    Raises
+    ------
+    ValueError
+        For a peer or an ensemble, or unknown formats.
+    FileExistsError
+        If an artefact exists and ``overwrite`` is False.
+    RuntimeError
+        If the model is not fitted.
+    """
+    network = _single_network(model)
+    formats = _normalise_formats(formats)
+    targets = _export_targets(out_dir, formats, overwrite)
+    embedder = _embedding_network(network)
+    _write_artefacts(embedder, targets, formats, quantize)
+    payload = {
+        "kind": EMBEDDING_EXPORT_KIND,
+        "format_version": _METADATA_FORMAT_VERSION,
+        "gaitcnn_version": gaitcnn.__version__,
+        "tensorflow_version": tf.__version__,
+        "keras_version": keras.__version__,
+        "numpy_version": np.__version__,
+        "model_name": embedder.name,
+        "n_params": int(embedder.count_params()),
+        "files": {fmt: targets[fmt].name for fmt in formats},
+        "tflite_quantized": bool(quantize) if "tflite" in formats else None,
+        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "contract": embedding_contract(model, embedder),
+    }
+    write_json_atomic(targets["metadata"], payload)
+    return targets
+
+
+def _embedding_network(model: keras.Model) -> keras.Model:
+    """The sub-network from the input to the embedding (weights shared).
+
+    The rule of :func:`gaitcnn._backends.embedding_network`, which this module cannot import
+    (``_backends`` imports it: no import cycle): layer ``embedding``, else the input of the
+    last layer. tests/test_export_embedding.py checks both give the same embeddings.
+    """
+    names = {layer.name for layer in model.layers}
+    features = model.get_layer("embedding").output if "embedding" in names else None
+    if features is None:
+        features = model.layers[-1].input
+    return keras.Model(model.inputs, features, name=f"{model.name}_embedding")
+
+
+def _single_network(model) -> keras.Model:
+    """The one Keras network of a fitted GaitModel; peers and ensembles are refused."""
+    backend = model._fitted()
+    if getattr(backend, "kind", None) != "network":
+        raise ValueError(
+            f"only a network has an embedding to export. Received: method={model.config.method!r}"
+        )
+    if len(backend.models) != 1:
+        raise ValueError(
+            "export_embedding exports one network; an ensemble averages the embeddings of its "
+            f"members outside any one of them. Received: ensemble={len(backend.models)}"
+        )
+    return backend.models[0]
+
+
+def embedding_contract(model, embedder: keras.Model) -> dict[str, Any]:
+    """What a device must do to raw samples before the embedding network, and how to decide.
+
+    Parameters
+    ----------
+    model : GaitModel
+        The fitted model the network came from.
+    embedder : keras.Model
+        Its embedding network.
+
+    Returns
+    -------
+    dict
+        JSON-able; see :func:`export_embedding` and docs in the keys themselves.
+    """
+    from gaitcnn.rawwindows import column_labels
+    from gaitcnn.stream import GAIT_ACC_MEAN_RANGE_G, MIN_GAIT_ACC_SD_M_S2
+
+    params = model.front_end()
+    raw = params.representation == "raw"
+    mean, sd = _normalisation_stats(embedder)
+    return {
+        "front_end": params.to_dict(),
+        "representation": params.representation,
+        "sampling_rate_hz": float(params.rate_hz),
+        "resampling": "not-a-knot cubic spline through the samples of each segment; a gap "
+        f"longer than {params.max_gap_s} s starts a new segment (gaitcnn.resample)",
+        "max_gap_s": float(params.max_gap_s),
+        "window_samples": int(params.width),
+        "window_step_samples": int(params.dense_step),
+        "channels": list(model.channels_),
+        "columns": list(column_labels(model.channels_)) if raw else None,
+        "columns_computed_as": "gaitcnn.rawwindows.raw_channels" if raw else None,
+        "units": {"acc": "m/s^2, gravity included", "gyr": "rad/s"},
+        "input_shape": _input_shape(embedder),
+        "input_dtype": "float32",
+        "normalisation": {
+            "inside_network": mean is not None,
+            "formula": "(x - channel_mean) / channel_sd per column, by the network's layer "
+            "'normalization': feed unscaled windows",
+            "channel_mean": mean,
+            "channel_sd": sd,
+        },
+        "embedding_dim": int(embedder.outputs[0].shape[-1]),
+        "embedding_unit_norm": embedder.layers[-1].name == "embedding",
+        "score": "cosine similarity of each window's embedding with the user's template "
+        "(the L2-normalised mean of the enrolment embeddings), averaged over the windows",
+        "gait_window_rule": {
+            "min_acc_norm_sd_m_s2": MIN_GAIT_ACC_SD_M_S2,
+            "acc_norm_mean_range_g": list(GAIT_ACC_MEAN_RANGE_G),
+        },
+        "model_fingerprint": model.fingerprint,
+        "threshold": _threshold(model),
+        "verification": getattr(model, "verification_", None),
+    }
+
+
+def _normalisation_stats(network: keras.Model) -> tuple[list | None, list | None]:
+    """Per-column mean and sd of the network's ``normalization`` layer, read from its weights.
+
+    ``(None, None)`` when the network has no such layer (e.g. an image network).
+    """
+    layer = next((lay for lay in network.layers if lay.name == "normalization"), None)
+    if not isinstance(layer, keras.layers.Normalization):
+        return None, None
+    mean = np.asarray(layer.mean, dtype=np.float64).reshape(-1)
+    sd = np.sqrt(np.asarray(layer.variance, dtype=np.float64).reshape(-1))
+    return mean.tolist(), sd.tolist()
+
+
+def _threshold(model) -> float | None:
+    verification = getattr(model, "verification_", None)
+    return float(verification["threshold"]) if verification else None
 
 
 def load_model(path: str | os.PathLike, *, compile: bool = False) -> keras.Model:
