@@ -197,6 +197,7 @@ class NetworkBackend:
 
     def read(self, archive: zipfile.ZipFile, names: list[str], workdir: Path, path) -> None:
         """Load the members written by :meth:`write` (Keras safe mode, no pickle)."""
+        import gaitcnn.models  # noqa: F401 - registers the custom layers safe mode may load
         from gaitcnn.export import load_model
 
         self.models = []
