@@ -10,6 +10,11 @@ Layout of an export directory::
 
 Every artefact is written to a temporary name in ``out_dir`` and renamed into place, and an
 existing artefact is never replaced unless ``overwrite=True``.
+
+:func:`export_embedding` writes the same layout for the embedding network of a
+:class:`gaitcnn.GaitModel` (on-device verification); its ``metadata.json`` holds the
+preprocessing contract a device needs (key ``"contract"``), read back by
+:meth:`gaitcnn.stream.StreamingVerifier.from_export`.
 """
 
 from __future__ import annotations

@@ -4,8 +4,12 @@ A phone delivers samples in chunks of any size with irregular timestamps. This m
 them, as they arrive, into exactly the windows the batch path cuts from the whole recording
 (:func:`gaitcnn.resample.resample_recording`, then :func:`gaitcnn.images.dense_starts` with the
 raw channel stacking of :func:`gaitcnn.prepare.images_for_recording`, ``representation="raw"``)
-and scores each window with an injected embedding function. numpy and scipy only: the model is
-a callable ``windows -> embeddings`` (e.g. a TFLite interpreter).
+and scores each window with an embedding function. numpy and scipy only: the model is a
+callable ``windows -> embeddings``, a fitted :class:`gaitcnn.GaitModel`
+(``StreamingVerifier(model, template)``, :meth:`StreamingVerifier.from_model`) or the TFLite
+file of :func:`gaitcnn.export.export_embedding` with its preprocessing contract
+(:meth:`StreamingVerifier.from_export`); TensorFlow (or a TFLite runtime) is imported only
+when such a model embeds.
 
 Parity with the batch path
 --------------------------
