@@ -1,4 +1,5 @@
-"""Command line: gaitcnn simulate, prepare, plot-cycles, plot-images, train, evaluate, export.
+"""Command line: gaitcnn simulate, prepare, plot-cycles, plot-images, train, evaluate, export,
+enrol, verify, identify (the last three in :mod:`gaitcnn._cli_users`).
 
 Subcommands are thin: they parse options, call one library function and say where the outputs
 went. TensorFlow is imported only by the commands that need it, with its log noise turned down.
@@ -640,6 +641,17 @@ def _register_experiments() -> None:
 
 
 _register_experiments()
+
+
+def _register_user_commands() -> None:
+    """Add enrol, verify and identify (users the model never saw; TensorFlow-free at import)."""
+    from gaitcnn._cli_users import enrol_command, identify_command, verify_command
+
+    for command in (enrol_command, verify_command, identify_command):
+        main.add_command(command)
+
+
+_register_user_commands()
 
 
 def run_as_module(command: str, argv=None) -> None:
