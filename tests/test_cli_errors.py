@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
@@ -198,7 +200,14 @@ def _cases(tmp_path):
     broken = str(_run_folder(tmp_path / "broken"))
     c = ["--cache-dir", str(tmp_path / "c")]
     nan_file = "T0_ID000107_Center_seq0.csv, line 5"
+    junk_model = tmp_path / "junk.gaitcnn"
+    junk_model.write_bytes(b"not a zip archive")
+    walk = str(next(iter(sorted(Path(good_root).rglob("*.csv")))))
+    users = ["--model", str(junk_model), "--store", str(tmp_path / "s.gaitstore")]
     return {
+        "enrol": [([*users, "--user", "a", walk], "junk.gaitcnn")],
+        "verify": [([*users, "--user", "a", walk], "junk.gaitcnn")],
+        "identify": [([*users, walk], "junk.gaitcnn")],
         "simulate": [(["--dataset", "ouisir", "--subjects", "2", "--out", nan_root], "not empty")],
         "prepare": [(["--dataset", "ouisir", "--data-root", nan_root, *c], nan_file)],
         "plot-cycles": [
@@ -241,7 +250,7 @@ def _cases(tmp_path):
 
 
 COMMANDS = ("simulate", "prepare", "plot-cycles", "plot-images", "train", "evaluate", "export",
-            "authenticate", "label")  # fmt: skip
+            "authenticate", "label", "enrol", "verify", "identify")  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -127,11 +127,12 @@ class TestContractParams:
         from click.testing import CliRunner
 
         from gaitcnn.labeling import labeling_command
+        from gaitcnn.presets import PRESETS
         from gaitcnn.registry import method_names
 
         result = CliRunner().invoke(labeling_command, ["--help"])
         assert result.exit_code == 0
-        assert "--preset [paper|improved]" in result.output
+        assert f"--preset [{'|'.join(PRESETS)}]" in result.output
         assert f"--method [{'|'.join(method_names())}]" in " ".join(result.output.split())
 
 
