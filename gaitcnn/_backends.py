@@ -24,7 +24,6 @@ __all__ = [
     "NetworkBackend",
     "PeerBackend",
     "TflearnBackend",
-    "embedding_network",
     "make_backend",
 ]
 
@@ -162,6 +161,8 @@ class NetworkBackend:
         from gaitcnn.verification.scores import l2_normalise
 
         if len(getattr(self, "_embedders", ())) != len(self.models):
+            from gaitcnn.models.embedding import embedding_network
+
             self._embedders = [_forward(embedding_network(m)) for m in self.models]
         out = []
         for chunk in _chunks(images):
@@ -276,22 +277,6 @@ def _forward(model):
 
     forward.model_output_dim = int(model.outputs[0].shape[-1])
     return forward
-
-
-def embedding_network(model):
-    """The sub-network of ``model`` that outputs its embedding (weights shared).
-
-    Layer ``embedding`` when the network has one (:func:`gaitcnn.models.embedding.
-    build_embedding_classifier`), else the input of its last layer: the penultimate features
-    of a classifier (the paper CNN's fully connected layer, the raw CNN's pooled features).
-    """
-    import keras
-
-    names = {layer.name for layer in model.layers}
-    features = model.get_layer("embedding").output if "embedding" in names else None
-    if features is None:
-        features = model.layers[-1].input
-    return keras.Model(model.inputs, features, name=f"{model.name}_embedding")
 
 
 def _windows_for_peer(images: np.ndarray) -> np.ndarray:

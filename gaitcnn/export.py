@@ -311,7 +311,9 @@ def export_embedding(
     network = _single_network(model)
     formats = _normalise_formats(formats)
     targets = _export_targets(out_dir, formats, overwrite)
-    embedder = _embedding_network(network)
+    from gaitcnn.models.embedding import embedding_network
+
+    embedder = embedding_network(network)
     _write_artefacts(embedder, targets, formats, quantize)
     payload = {
         "kind": EMBEDDING_EXPORT_KIND,
@@ -329,20 +331,6 @@ def export_embedding(
     }
     write_json_atomic(targets["metadata"], payload)
     return targets
-
-
-def _embedding_network(model: keras.Model) -> keras.Model:
-    """The sub-network from the input to the embedding (weights shared).
-
-    The rule of :func:`gaitcnn._backends.embedding_network`, which this module cannot import
-    (``_backends`` imports it: no import cycle): layer ``embedding``, else the input of the
-    last layer. tests/test_export_embedding.py checks both give the same embeddings.
-    """
-    names = {layer.name for layer in model.layers}
-    features = model.get_layer("embedding").output if "embedding" in names else None
-    if features is None:
-        features = model.layers[-1].input
-    return keras.Model(model.inputs, features, name=f"{model.name}_embedding")
 
 
 def _single_network(model) -> keras.Model:

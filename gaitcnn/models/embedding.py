@@ -61,6 +61,7 @@ __all__ = [
     "build_training_model",
     "compile_embedding_model",
     "embedding_fingerprint",
+    "embedding_network",
     "head_for_loss",
     "make_loss",
 ]
@@ -229,6 +230,19 @@ def build_embedding_classifier(
     # float32 whatever the dtype policy: the probabilities are fused and fed to the loss
     proba = layers.Activation("softmax", dtype="float32", name="softmax")(logits)
     return keras.Model(embedding.inputs, proba, name=name)
+
+
+def embedding_network(model):
+    """The sub-network of ``model`` that outputs its embedding (weights shared).
+
+    Layer ``embedding`` when the network has one (:func:`build_embedding_classifier`), else the input of its last layer: the penultimate features
+    of a classifier (the paper CNN's fully connected layer, the raw CNN's pooled features).
+    """
+    names = {layer.name for layer in model.layers}
+    features = model.get_layer("embedding").output if "embedding" in names else None
+    if features is None:
+        features = model.layers[-1].input
+    return keras.Model(model.inputs, features, name=f"{model.name}_embedding")
 
 
 @keras.saving.register_keras_serializable(package="gaitcnn")
