@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from gaitcnn.cache import CacheRows
+from gaitcnn.errors import GaitDataError
 from gaitcnn.presets import ModelConfig
 from gaitcnn.registry import NETWORKS, PEERS
 
@@ -205,7 +206,10 @@ class NetworkBackend:
         for name in names:
             target = workdir / name
             target.write_bytes(archive.read(name))
-            self.models.append(load_model(target))
+            try:
+                self.models.append(load_model(target))
+            except GaitDataError as exc:  # name the user's file, not the temporary copy
+                raise GaitDataError(f"member {name}: {exc.problem}", path=path) from exc
 
 
 @contextlib.contextmanager
