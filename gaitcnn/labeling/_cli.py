@@ -186,8 +186,8 @@ def labeling_command(n_subjects, data_root, variant, subset, sensor, channels, m
                        simulation_variant=variant, workers=workers, verbose=verbose,
                        progress=True)  # fmt: skip
     click.echo(
-        f"{res['method_label']} ({res['framework']}) on {res['data']} data, "
-        f"K={res['n_subjects']}: "
+        f"{res['method_label']}{'' if res['framework'] == 'keras' else ' (tflearn)'} on "
+        f"{res['data']} data, K={res['n_subjects']}: "
         f"accuracy {res['accuracy']:.3f}, top-5 {res['top5']:.3f} over "
         f"{res['n_probe_sequences']} probe sequences "
         f"({res['n_probe_sequences_without_images']} without images, counted as errors); "
