@@ -141,7 +141,7 @@ def test_tiny_end_to_end(tiny_run):
     assert set(on_disk["by_fusion"]) == {"window", "n1", "n3", "n5", "walk"}
     assert on_disk["simulated"] is True and 0.0 <= on_disk["eer"] <= 1.0
     assert on_disk["n_users"]["test"] == 5 and on_disk["n_genuine"] == 5
-    assert on_disk["n_impostor"] == 20
+    assert on_disk["n_impostor"] == 20 and on_disk["n_failed_enrolment"] == 0
     assert (out / "det.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (out / "rows" / "embedding" / "model.gaitcnn").exists()
     config = json.loads((out / "config.json").read_text())
@@ -192,3 +192,26 @@ def test_cli_refuses_an_existing_out_without_overwrite(tmp_path):
     (tmp_path / "results.json").write_text("{}")
     result = _cli(["--out", str(tmp_path)])
     assert result.exit_code == 2 and "pass --overwrite" in result.output
+
+
+def test_filename_pattern_links_files_under_default_names(tmp_path):
+    import shutil
+    from pathlib import Path
+
+    from gaitcnn.io import load_mcgill
+    from gaitcnn.verification._run import _renamed_mcgill_root
+
+    source = Path(__file__).parent / "data" / "mcgill"
+    data = tmp_path / "phone"
+    data.mkdir()
+    shutil.copy(source / "subject01_day1.csv", data / "walker1-session1.csv")
+    shutil.copy(source / "subject02_day1.tsv.gz", data / "walker2-session1.tsv.gz")
+    pattern = r"walker(?P<subject>[0-9]+)-session(?P<day>[0-9]+)"
+    root = _renamed_mcgill_root(data, pattern, tmp_path / "cache")
+    assert sorted(p.name for p in root.iterdir()) == ["subject1_day1.csv", "subject2_day1.tsv.gz"]
+    assert [(r.subject_id, r.session) for r in load_mcgill(root)] == [(1, "day1"), (2, "day1")]
+    assert _renamed_mcgill_root(data, pattern, tmp_path / "cache") == root  # idempotent
+    from gaitcnn.errors import GaitDataError
+
+    with pytest.raises(GaitDataError, match="no McGill files found"):
+        _renamed_mcgill_root(data, r"nomatch(?P<subject>\d)(?P<day>\d)", tmp_path / "cache")

@@ -54,6 +54,10 @@ FIT_WINDOWS_PER_USER = 24
 #: would need a 9,996 x 9,996 scatter matrix per fit).
 PCA_COMPONENTS = 256
 
+#: Dense step (samples) of every row on McGill-format data: a day lasts ~15 minutes, so windows
+#: every 0.5 s (as :meth:`gaitcnn.prepare.PrepareParams.improved` does) keep ~1,800 per day.
+MCGILL_DENSE_STEP = 25
+
 #: Simulated McGill-format data set size when ``--subjects`` asks for fewer (a fixed data set).
 MCGILL_SIMULATED_SUBJECTS = 20
 
@@ -143,13 +147,17 @@ def _model_config(row: str, params: VerificationParams, hparams: dict | None):
     if hparams:
         overrides["hparams"] = dict(hparams)
     if row == "embedding":
-        return ModelConfig.from_preset("verification", seed=params.seed, **overrides)
-    if row == "paper_cnn":
-        return ModelConfig.from_preset("paper", seed=params.seed, **overrides)
-    return ModelConfig.from_preset("paper", method="minirocket", seed=params.seed)
+        config = ModelConfig.from_preset("verification", seed=params.seed, **overrides)
+    elif row == "paper_cnn":
+        config = ModelConfig.from_preset("paper", seed=params.seed, **overrides)
+    else:
+        config = ModelConfig.from_preset("paper", method="minirocket", seed=params.seed)
+    if params.dataset == "mcgill" and config.dense_step:
+        config = config.replace(dense_step=MCGILL_DENSE_STEP)
+    return config
 
 
-def _network_row(row, config, cache, meta, prep, split, params, out_dir, verbose):
+def _network_row(config, cache, meta, prep, split, verbose):
     """Train a GaitModel on the training users; embed the calibration and test users."""
     from gaitcnn.cache import CacheRows
     from gaitcnn.estimator import GaitModel
@@ -285,9 +293,7 @@ def _run_row(row, params, data, split, cache_dir, out_dir, hparams, workers, ver
     cache, meta, prep = _cache(config, params, data, cache_dir, workers)
     prepared = time.perf_counter()
     if row in ("embedding", "paper_cnn"):
-        model, embed, info = _network_row(
-            row, config, cache, meta, prep, split, params, out_dir, verbose
-        )
+        model, embed, info = _network_row(config, cache, meta, prep, split, verbose)
     elif row.startswith("minirocket"):
         model, embed, info = _minirocket_row(row, cache, meta, split, params)
     else:
@@ -307,6 +313,10 @@ def _run_row(row, params, data, split, cache_dir, out_dir, hparams, workers, ver
     summary = summarise_row(scored["test"], thresholds, seed=params.seed)
     genuine, impostor = walk_comparisons(scored["test"])
     result = {**summary, **_row_info(row, config, prep, info, every)}
+    # A test user whose gallery walk gave no window has no template (failure to enrol): their
+    # probes still serve as impostor probes against every enrolled user.
+    result["n_enrolled_test_users"] = int(scored["test"]["template_users"].size)
+    result["n_failed_enrolment"] = int(split.test.size - scored["test"]["template_users"].size)
     if model is not None:
         calibration = walk_comparisons(scored["calibration"])
         model.calibrate_scores(*calibration, far=params.target_far)
@@ -415,11 +425,20 @@ def run_verification(
         rows[row], curves[row] = _run_row(
             row, params, data, split, cache_dir, out_dir, (hparams or {}).get(row), workers, verbose
         )
+    results = _results(params, split, rows, data[1], data_root is None)
+    results["wall_time_s"] = time.perf_counter() - started
+    _write_outputs(out_dir, params, split, results, curves, data, data_root, first_cache)
+    return results
+
+
+def _results(params: VerificationParams, split, rows: dict, data_label: str,
+             simulated: bool) -> dict:  # fmt: skip
+    """``results.json``: the main (first) row's whole-walk metrics at top level, every row below."""
     main = rows[params.rows[0]]
-    results = {
+    return {
         "experiment": "open-set verification of unseen users (issue 14)",
-        "data": data[1],
-        "simulated": data_root is None,
+        "data": data_label,
+        "simulated": simulated,
         "dataset": params.dataset,
         "main_row": params.rows[0],
         **{k: main[k] for k in MAIN_ROW_KEYS},
@@ -435,11 +454,8 @@ def run_verification(
         "protocol": params.gallery_rule,
         "notes": _notes(params, split, main),
         "seed": params.seed,
-        "wall_time_s": time.perf_counter() - started,
         "peak_memory": peak_rss_mb(),
     }
-    _write_outputs(out_dir, params, split, results, curves, data, data_root, first_cache)
-    return results
 
 
 def _notes(params: VerificationParams, split, main: dict) -> list[str]:
