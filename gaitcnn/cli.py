@@ -632,12 +632,14 @@ def export(ctx, run_dir, out, fmt, quantize, overwrite):
 
 
 def _register_experiments() -> None:
-    """Add the two experiments' commands (their modules stay TensorFlow-free at import)."""
+    """Add the experiments' commands (their modules stay TensorFlow-free at import)."""
     from gaitcnn.authentication import authenticate_command
     from gaitcnn.labeling import labeling_command
+    from gaitcnn.verification._cli import verification_command
 
     main.add_command(authenticate_command, name="authenticate")
     main.add_command(labeling_command, name="label")
+    main.add_command(verification_command, name="verification")
 
 
 _register_experiments()

@@ -208,6 +208,9 @@ def _cases(tmp_path):
         "enrol": [([*users, "--user", "a", walk], "junk.gaitcnn")],
         "verify": [([*users, "--user", "a", walk], "junk.gaitcnn")],
         "identify": [([*users, walk], "junk.gaitcnn")],
+        "verification": [
+            (["--data-root", str(empty), "--subjects", "4", "--out", "v", *c], "no OU-ISIR")
+        ],
         "simulate": [(["--dataset", "ouisir", "--subjects", "2", "--out", nan_root], "not empty")],
         "prepare": [(["--dataset", "ouisir", "--data-root", nan_root, *c], nan_file)],
         "plot-cycles": [
@@ -250,7 +253,7 @@ def _cases(tmp_path):
 
 
 COMMANDS = ("simulate", "prepare", "plot-cycles", "plot-images", "train", "evaluate", "export",
-            "authenticate", "label", "enrol", "verify", "identify")  # fmt: skip
+            "authenticate", "label", "enrol", "verify", "identify", "verification")  # fmt: skip
 
 
 @pytest.fixture(scope="module")
