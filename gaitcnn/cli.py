@@ -662,7 +662,7 @@ def run_as_module(command: str, argv=None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     group_flags = [a for a in argv if a in ("--debug", "-v", "-vv")]
     rest = [a for a in argv if a not in group_flags]
-    main(args=[*group_flags, command, *rest], prog_name=f"python -m gaitcnn.{command}")
+    main(args=[*group_flags, command, *rest], prog_name="gaitcnn")  # usage: gaitcnn <command>
 
 
 if __name__ == "__main__":  # pragma: no cover

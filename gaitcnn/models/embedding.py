@@ -235,8 +235,9 @@ def build_embedding_classifier(
 def embedding_network(model):
     """The sub-network of ``model`` that outputs its embedding (weights shared).
 
-    Layer ``embedding`` when the network has one (:func:`build_embedding_classifier`), else the input of its last layer: the penultimate features
-    of a classifier (the paper CNN's fully connected layer, the raw CNN's pooled features).
+    Layer ``embedding`` when the network has one (:func:`build_embedding_classifier`), else
+    the input of its last layer: the penultimate features of a classifier (the paper CNN's
+    fully connected layer, the raw CNN's pooled features).
     """
     names = {layer.name for layer in model.layers}
     features = model.get_layer("embedding").output if "embedding" in names else None
