@@ -3,10 +3,28 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 
-__all__ = ["parse_set"]
+#: ``--cache-dir``: where simulated data and image caches live (the experiments share it).
+cache_dir_option = click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Simulated data and image caches (default $GAITCNN_CACHE_DIR or ~/.cache/gaitcnn).",
+)
+
+#: ``--workers``: processes for image preparation.
+workers_option = click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Processes for image preparation.",
+)
+
+__all__ = ["cache_dir_option", "parse_set", "workers_option"]
 
 
 def parse_set(values, *, dotted: bool = False) -> dict:

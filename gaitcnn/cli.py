@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from gaitcnn import __version__
+from gaitcnn._cliutil import cache_dir_option
 from gaitcnn.constants import (
     DATA_DIR_ENV,
     DATASET_NAMES,
@@ -181,13 +182,6 @@ data_root_option = click.option(
     envvar=DATA_DIR_ENV,
     default=None,
     help=f"Root of the real data set (or ${DATA_DIR_ENV}). Without it, the simulator is used.",
-)
-cache_dir_option = click.option(
-    "--cache-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Folder for simulated data and image caches (default $GAITCNN_CACHE_DIR or "
-    "~/.cache/gaitcnn).",
 )
 png_out_option = click.option(
     "--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Output PNG file."

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from gaitcnn._cliutil import parse_set
+from gaitcnn._cliutil import cache_dir_option, parse_set, workers_option
 from gaitcnn.constants import SIMULATION_VARIANTS
 from gaitcnn.io import OUISIR_SENSORS
 from gaitcnn.labeling._protocol import PAPER_N_SUBJECTS, LabelingParams
@@ -136,19 +136,8 @@ def _method_help() -> str:
     default=None,
     help="Output folder (default results/labeling-<method>-<K>[-<preset>]).",
 )
-@click.option(
-    "--cache-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Simulated data and image caches (default $GAITCNN_CACHE_DIR or ~/.cache/gaitcnn).",
-)
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Processes for image preparation.",
-)
+@cache_dir_option
+@workers_option
 @click.option(
     "--verbose",
     type=click.IntRange(0, 2),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from gaitcnn._cliutil import parse_set
+from gaitcnn._cliutil import cache_dir_option, parse_set, workers_option
 from gaitcnn.io import OUISIR_SENSORS
 from gaitcnn.verification._protocol import ROWS, VerificationParams
 
@@ -128,19 +128,8 @@ def _check_out(out: Path, overwrite: bool) -> bool:
     help="Output folder (default results/verification-<dataset>-<K>).",
 )
 @click.option("--overwrite", is_flag=True, help="Replace an earlier run in --out.")
-@click.option(
-    "--cache-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Simulated data and image caches (default $GAITCNN_CACHE_DIR or ~/.cache/gaitcnn).",
-)
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Processes for image preparation.",
-)
+@cache_dir_option
+@workers_option
 @click.option(
     "--verbose",
     type=click.IntRange(0, 2),
