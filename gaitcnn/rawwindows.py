@@ -8,8 +8,12 @@
 Data contract of :func:`gaitcnn.models.raw_cnn.build_raw_cnn` (the improved preset):
 
 1. a walk resampled to 50 Hz (:func:`gaitcnn.resample.resample_recording`);
-    "gravity_channels",
-    "gravity_direction",
+2. channels ``ax, ay, az, gx, gy, gz, |a|, |w|`` (:func:`raw_channels`; m/s^2 and rad/s), or
+   another named set of :data:`CHANNEL_SETS` (orientation-free norms, gravity-aligned
+   components: :func:`gravity_channels`);
+3. windows of :data:`RAW_WINDOW_SAMPLES` samples every ``dense_step`` samples, cut by the front
+   end (:func:`gaitcnn.prepare.images_for_recording` with ``representation="raw"``) and cached
+   as ``(n_windows, 1, 64, n_channels)``;
 4. per-channel mean and standard deviation of the **training** windows (:func:`channel_stats`),
    stored by the builder in a ``Normalization`` layer: the model takes unscaled windows, and
    the statistics travel with every export;
