@@ -217,7 +217,7 @@ class GaitModel:
         backend = make_backend(self.config)
         backend.fit(images, labels, len(self.classes_), groups=groups, validation=validation,
                     checkpoint_dir=checkpoint_dir, resume=resume,
-                    verbose=2 if self.verbose else 0)  # fmt: skip
+                    verbose=2 if self.verbose else 0, channels=self.channels_)  # fmt: skip
         self._backend = backend
         self.best_epoch_ = getattr(backend, "best_epoch", None)
         self.n_train_windows_ = int(labels.size)
@@ -294,12 +294,18 @@ class GaitModel:
         return self.classes_[np.argmax(fused, axis=1)]
 
     def identify(self, recording) -> tuple:
-        """The most likely class of one recording and its fused probability.
+        """Who is this? Among the enrolled users if any, else among the training classes.
+
+        With users enrolled (:meth:`enrol`), open-set identification among them
+        (:meth:`identify_enrolled`: ``(user_id or None, cosine score)``, None = unknown);
+        otherwise the most likely training class and its fused probability.
 
         Returns
         -------
         (label, score)
         """
+        if getattr(self, "_store", None) is not None and len(self._store):
+            return self.identify_enrolled(recording)
         proba = self.predict_proba([recording])[0]
         if np.isnan(proba).any():
             raise GaitDataError(

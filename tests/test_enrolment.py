@@ -94,6 +94,8 @@ class TestVerification:
         user, score = model.identify_enrolled(data["pick"]([b], "probe")[0])
         assert user in (str(a), None)
         assert (user is None) == (score < model.threshold_)
+        # with users enrolled, identify() answers among them (open set)
+        assert model.identify(data["pick"]([b], "probe")[0]) == (user, score)
 
     def test_enrol_existing_user_needs_replace(self, model, data):
         from gaitcnn.store import TemplateStoreError
