@@ -83,7 +83,7 @@ class NetworkBackend:
         return split.train, split.validation
 
     def fit(self, images, labels, n_classes: int, *, groups=None, validation=None,
-            checkpoint_dir=None, resume=False, verbose=0) -> None:  # fmt: skip
+            checkpoint_dir=None, resume=False, verbose=0, channels=None) -> None:  # fmt: skip
         """Train ``config.ensemble`` networks on ``images`` (in memory, or checkpointed).
 
         Parameters
@@ -101,6 +101,9 @@ class NetworkBackend:
             Continue the runs in ``checkpoint_dir``.
         verbose : int
             Keras progress output.
+        channels : tuple of str, optional
+            The channels the images hold (default: ``config.default_channels``); they place
+            the columns that ``config.augment="rotate"`` turns.
         """
         from gaitcnn.models import get_builder
 
@@ -114,6 +117,11 @@ class NetworkBackend:
         if validation is not None:
             val = (validation[0], np.asarray(validation[1], dtype=np.int64))
         config = self.config.train_config(keep_best=val is not None)
+        transform = None
+        if self.config.augment == "rotate":
+            from gaitcnn.rawwindows import RotationAugment
+
+            transform = RotationAugment(channels or self.config.default_channels)
         self.models, self.histories, self.best_epoch = [], [], None
         for member in range(self.config.ensemble):
             seed = self.config.seed + 1000 * member
@@ -126,18 +134,20 @@ class NetworkBackend:
             model, history, best_epoch = self._train_member(
                 build, data, val, config.replace(seed=seed, verbose=verbose),
                 n_classes=n_classes, out_dir=out_dir, resume=resume and out_dir is not None,
+                transform=transform,
             )  # fmt: skip
             self.models.append(model)
             self.histories.append(history)
             self.best_epoch = best_epoch if member == 0 else self.best_epoch
 
-    def _train_member(self, build, data, val, config, *, n_classes, out_dir, resume):
+    def _train_member(self, build, data, val, config, *, n_classes, out_dir, resume,
+                      transform=None):  # fmt: skip
         """Train one network with :func:`gaitcnn.train.train`: (model, history, best epoch)."""
         from gaitcnn.train import train
 
         result = train(
             build, data, val, config, out_dir=out_dir, resume=resume,
-            overwrite=not resume and out_dir is not None,
+            overwrite=not resume and out_dir is not None, batch_transform=transform,
         )  # fmt: skip
         return result.model, result.history, result.best_epoch
 
@@ -238,8 +248,12 @@ class TflearnBackend(NetworkBackend):
     in docs/RECONSTRUCTION.md 5.3.
     """
 
-    def _train_member(self, build, data, val, config, *, n_classes, out_dir, resume):
-        """Train one network with tflearn; (Keras model holding its weights, history, best)."""
+    def _train_member(self, build, data, val, config, *, n_classes, out_dir, resume,
+                      transform=None):  # fmt: skip
+        """Train one network with tflearn; (Keras model holding its weights, history, best).
+
+        ``transform`` is always None (:class:`ModelConfig` refuses augmentation with tflearn).
+        """
         import tempfile
 
         from gaitcnn.models._tflearn_process import fit_tflearn

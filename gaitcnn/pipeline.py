@@ -207,20 +207,31 @@ def _epoch_order(n: int, block: int | None, seed: int, epoch: int, shuffle: bool
     return np.concatenate([s + rng.permutation(min(block, n - s)) for s in starts])
 
 
-def numpy_batches(images, labels, batch_size, seed, epoch, shuffle, memory_budget_mb):
-    """Yield the ``(images, labels)`` numpy batches of one epoch (see :func:`epoch_batches`)."""
+def numpy_batches(images, labels, batch_size, seed, epoch, shuffle, memory_budget_mb,
+                  transform=None):  # fmt: skip
+    """Yield the ``(images, labels)`` numpy batches of one epoch (see :func:`epoch_batches`).
+
+    ``transform`` (optional) is the one place where training data are augmented: a callable
+    ``transform(images, seed=, epoch=, batch=) -> images`` applied to every batch (``batch``:
+    its 0-based index in the epoch), e.g. :class:`gaitcnn.rawwindows.RotationAugment`. It
+    must draw its randomness from those arguments only, so a resumed run stays exact.
+    """
     streamed = isinstance(images, CacheRows) and images.nbytes > memory_budget_mb * 2**20
     if isinstance(images, CacheRows) and not streamed:
         images = images.read()
     n = labels.shape[0]
     order = _epoch_order(n, STREAM_BLOCK_IMAGES if streamed else None, seed, epoch, shuffle)
     step = STREAM_BLOCK_IMAGES if streamed else max(n, 1)
+    index = 0
     for lo in range(0, n, step):
         span = order[lo : lo + step]
         block, local = (images.read(span), np.arange(span.size)) if streamed else (images, span)
         for b in range(0, span.size, batch_size):
-            pick = local[b : b + batch_size]
-            yield np.asarray(block[pick], dtype=np.float32), labels[span[b : b + batch_size]]
+            batch = np.asarray(block[local[b : b + batch_size]], dtype=np.float32)
+            if transform is not None:
+                batch = transform(batch, seed=seed, epoch=epoch, batch=index)
+            index += 1
+            yield batch, labels[span[b : b + batch_size]]
 
 
 def _batch_spec(images) -> tuple:
@@ -239,6 +250,7 @@ def epoch_batches(
     epoch: int = 0,
     shuffle: bool = True,
     memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB,
+    transform=None,
 ) -> tf.data.Dataset:
     """The batches of one training epoch, in an order that depends only on ``(seed, epoch)``.
 
@@ -258,6 +270,8 @@ def epoch_batches(
         same batches as an uninterrupted one.
     shuffle : bool, default=True
     memory_budget_mb : float, default=256
+    transform : callable, optional
+        Per-batch augmentation (see :func:`numpy_batches`); None: the batches as read.
 
     Returns
     -------
@@ -265,7 +279,7 @@ def epoch_batches(
         ``(images, labels)`` batches, float32 and int32, prefetched.
     """
     epochs = EpochBatches(images, labels, batch_size=batch_size, seed=seed, shuffle=shuffle,
-                          memory_budget_mb=memory_budget_mb)  # fmt: skip
+                          memory_budget_mb=memory_budget_mb, transform=transform)  # fmt: skip
     epochs.epoch = epoch
     return epochs.dataset
 
@@ -281,7 +295,7 @@ class EpochBatches:
 
     Parameters
     ----------
-    images, labels, batch_size, seed, shuffle, memory_budget_mb
+    images, labels, batch_size, seed, shuffle, memory_budget_mb, transform
         As in :func:`epoch_batches`.
     """
 
@@ -294,13 +308,14 @@ class EpochBatches:
         seed: int = 0,
         shuffle: bool = True,
         memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB,
+        transform=None,
     ):
         self.labels = np.asarray(labels, dtype=np.int32)
         if len(images) != self.labels.shape[0]:
             raise ValueError(f"{len(images)} images but {self.labels.shape[0]} labels")
         self.images, self.epoch = images, 0
         self.batch_size, self.seed, self.shuffle = batch_size, seed, shuffle
-        self.memory_budget_mb = memory_budget_mb
+        self.memory_budget_mb, self.transform = memory_budget_mb, transform
         ds = tf.data.Dataset.from_generator(self._batches, output_signature=_batch_spec(images))
         n_batches = -(-self.labels.shape[0] // batch_size)
         ds = ds.apply(tf.data.experimental.assert_cardinality(n_batches))
@@ -309,7 +324,7 @@ class EpochBatches:
     def _batches(self):
         return numpy_batches(
             self.images, self.labels, self.batch_size, self.seed, self.epoch, self.shuffle,
-            self.memory_budget_mb,
+            self.memory_budget_mb, self.transform,
         )  # fmt: skip
 
 

@@ -25,6 +25,7 @@ from typing import Any
 
 from gaitcnn.errors import GaitDataError
 from gaitcnn.fusion import FUSIONS
+from gaitcnn.rawwindows import AUGMENTS, ROTATABLE_CHANNELS
 from gaitcnn.registry import METHODS, NETWORKS, PEERS
 
 __all__ = [
@@ -206,8 +207,13 @@ class ModelConfig:
         shared.
     precision : str
         ``"float32"`` [P] or ``"mixed_bfloat16"`` (:data:`PRECISIONS`); a Keras network only.
+    augment : str
+        ``"none"`` [P] or ``"rotate"`` (:data:`gaitcnn.rawwindows.AUGMENTS`): turn the sensor
+        axes of every training window by a random rotation, drawn anew per window and epoch
+        (:class:`gaitcnn.rawwindows.RotationAugment`; a paper deviation for phones that turn
+        in a pocket). A Keras network on raw windows of axes and norms only.
     seed : int
-        Initial weights, dropout, shuffling and the peers' random kernels.
+        Initial weights, dropout, shuffling, augmentation and the peers' random kernels.
     """
 
     preset: str = "paper"
@@ -231,6 +237,7 @@ class ModelConfig:
     ensemble: int = 1
     framework: str = "keras"
     precision: str = "float32"  # [P] float32 arithmetic
+    augment: str = "none"  # [P] no augmentation
     seed: int = 0
 
     def __post_init__(self):
@@ -250,6 +257,7 @@ class ModelConfig:
         choices = {"fusion": FUSIONS, "framework": FRAMEWORKS, "edge": ("strict", "pad")}
         choices["precision"] = PRECISIONS
         choices["lr_schedule"] = ("constant", "cosine")
+        choices["augment"] = AUGMENTS
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise ValueError(
@@ -277,6 +285,25 @@ class ModelConfig:
         self.prepare_params("ouisir")  # the front end validates its own fields
         if self.framework == "tflearn":
             self._check_tflearn()
+        if self.augment != "none":
+            self._check_augment()
+
+    def _check_augment(self) -> None:
+        """Refuse, in one line, an augmentation the model's data or training cannot take."""
+        representation = self.prepare_params("ouisir").representation
+        if self.is_peer or self.framework != "keras" or representation != "raw":
+            raise ValueError(
+                f"augment={self.augment!r} applies to a Keras network on raw windows. Received: "
+                f"method={self.method!r}, framework={self.framework!r}, "
+                f"representation={representation!r}"
+            )
+        refused = [c for c in self.default_channels if c not in ROTATABLE_CHANNELS]
+        if refused:
+            raise ValueError(
+                f"augment={self.augment!r} turns sensor axes and keeps their norms; it cannot "
+                f"turn {refused}. Received: channels={self.default_channels!r}; use channels "
+                f"from {ROTATABLE_CHANNELS}"
+            )
 
     def _check_tflearn(self) -> None:
         """Refuse, in one line, what the tflearn training loop cannot build or run."""

@@ -515,19 +515,21 @@ def _check_data(train_ds, val_ds):
     return train_ds, val_ds
 
 
-def _epoch_source(train_data, config: TrainConfig):
+def _epoch_source(train_data, config: TrainConfig, transform=None):
     """``epoch -> tf.data.Dataset`` of the training batches (0-based epoch).
 
     Arrays and cache rows are served by one :class:`gaitcnn.pipeline.EpochBatches` for the
-    whole run (the same dataset object every epoch, so Keras traces its step once).
+    whole run (the same dataset object every epoch, so Keras traces its step once), each
+    batch passed through ``transform`` when given.
     """
     from gaitcnn.pipeline import EpochBatches
 
     if isinstance(train_data, tuple):
         images, labels = train_data
         batches = EpochBatches(
-            images, labels, batch_size=config.batch_size, seed=config.seed, shuffle=config.shuffle
-        )
+            images, labels, batch_size=config.batch_size, seed=config.seed,
+            shuffle=config.shuffle, transform=transform,
+        )  # fmt: skip
 
         def source(epoch: int) -> tf.data.Dataset:
             batches.epoch = epoch
@@ -767,16 +769,20 @@ def _build_and_compile(model, train_ds, config: TrainConfig, strategy, scope) ->
     return model
 
 
-def _resume(state: _RunState, paths, model, config, model_info, scope, resume: bool) -> int:
+def _resume(state: _RunState, paths, model, config, model_info, scope, resume: bool,
+            transform=None) -> int:  # fmt: skip
     """Check a resumed run against its folder and load its checkpoint; return its epoch."""
     if resume and paths.config.exists():
+        saved = _rundir.read_json(paths.config)
         _rundir.check_resume_compatible(
-            _rundir.read_json(paths.config),
-            config.to_dict(),
-            TrainConfig().to_dict(),
-            model_info,
-            _RESUMABLE_CHANGES,
+            saved, config.to_dict(), TrainConfig().to_dict(), model_info, _RESUMABLE_CHANGES
         )
+        now = None if transform is None else repr(transform)
+        if saved.get("batch_transform") != now:
+            raise ValueError(
+                f"Cannot resume {paths.out_dir}: batch_transform saved "
+                f"{saved.get('batch_transform')!r} != now {now!r}"
+            )
     initial_epoch = state.restore(model, scope) if resume else 0
     if initial_epoch:
         _log(config, f"Resuming {paths.out_dir} after epoch {initial_epoch}/{config.epochs}.")
@@ -816,6 +822,7 @@ def train(
     strategy: tf.distribute.Strategy | None = None,
     callbacks: Iterable[keras.callbacks.Callback] = (),
     metadata: Mapping[str, Any] | None = None,
+    batch_transform: Callable | None = None,
 ) -> TrainResult:
     """Train ``model``; with ``out_dir``, keep config, history, TensorBoard logs and checkpoints.
 
@@ -864,6 +871,12 @@ def train(
     metadata : mapping, optional
         JSON-serialisable facts about the run (class names, preprocessing...) stored under
         ``"metadata"`` in ``config.json``.
+    batch_transform : callable, optional
+        Augmentation of ``(images, labels)`` training data:
+        ``batch_transform(images, seed=, epoch=, batch=) -> images`` applied to every training
+        batch (:func:`gaitcnn.pipeline.numpy_batches`), e.g.
+        :class:`gaitcnn.rawwindows.RotationAugment`; its ``repr`` is stored in ``config.json``.
+        Not applied to validation data, nor to ``tf.data`` input (which carries its own).
 
     Returns
     -------
@@ -884,6 +897,11 @@ def train(
     if resume and overwrite:
         raise ValueError("resume=True and overwrite=True contradict each other; pick one.")
     train_ds, val_ds = _check_data(train_ds, val_ds)
+    if batch_transform is not None and not isinstance(train_ds, tuple):
+        raise ValueError(
+            "batch_transform applies to (images, labels) training data; a tf.data input "
+            "augments itself"
+        )
     if config.keep_best and val_ds is None:
         raise ValueError("keep_best=True needs validation data (val_ds); or set keep_best=False.")
     paths = None if out_dir is None else _prepare_folder(out_dir, resume, overwrite)
@@ -896,7 +914,9 @@ def train(
     model_info = _rundir.model_summary(model)
     state = _RunState(config, paths, checkpoint_every_s)
     initial_epoch = (
-        0 if paths is None else _resume(state, paths, model, config, model_info, scope, resume)
+        0
+        if paths is None
+        else _resume(state, paths, model, config, model_info, scope, resume, batch_transform)
     )
     if paths is not None:
         write_json_atomic(
@@ -907,6 +927,7 @@ def train(
                 "model": model_info,
                 "data": {"train": _describe_data(train_ds), "validation": _describe_data(val_ds)},
                 "metadata": dict(metadata) if metadata is not None else {},
+                "batch_transform": None if batch_transform is None else repr(batch_transform),
                 "versions": versions(),
                 "command": sys.argv[:],
             },
@@ -919,8 +940,9 @@ def train(
             stacklevel=2,
         )
     completed = _run_epochs(
-        model, train_ds, val_ds, config, state, initial_epoch, callbacks, paths, strategy
-    )
+        model, train_ds, val_ds, config, state, initial_epoch, callbacks, paths, strategy,
+        batch_transform,
+    )  # fmt: skip
     return TrainResult(
         model=model,
         history=state.history,
@@ -932,7 +954,7 @@ def train(
 
 
 def _run_epochs(model, train_ds, val_ds, config, state, initial_epoch, callbacks, paths,
-                strategy=None) -> int:  # fmt: skip
+                strategy=None, transform=None) -> int:  # fmt: skip
     """Epochs ``initial_epoch .. config.epochs - 1``; return the number completed.
 
     Without a strategy each epoch runs through :class:`gaitcnn._engine.StepEngine` (one traced
@@ -941,7 +963,9 @@ def _run_epochs(model, train_ds, val_ds, config, state, initial_epoch, callbacks
     fit_callbacks, one_run = _make_callbacks(config, paths, callbacks, model, keras_fit=strategy)
     if val_ds is not None:  # first, so later callbacks and History see the validation logs
         fit_callbacks.insert(0, _Validation(val_ds, config.batch_size))
-    epoch_logs = _fit_epochs(model, train_ds, config, fit_callbacks, strategy is not None)
+    epoch_logs = _fit_epochs(
+        model, train_ds, config, fit_callbacks, strategy is not None, transform
+    )
     one_run.begin()
     last_logs: dict[str, float] = {}
     completed = initial_epoch
@@ -960,13 +984,14 @@ def _run_epochs(model, train_ds, val_ds, config, state, initial_epoch, callbacks
     return completed
 
 
-def _fit_epochs(model, train_ds, config: TrainConfig, fit_callbacks, keras_fit: bool):
+def _fit_epochs(model, train_ds, config: TrainConfig, fit_callbacks, keras_fit: bool,
+                transform=None):  # fmt: skip
     """``epoch -> logs`` that trains one epoch, by Keras ``fit`` or by the step engine."""
     from gaitcnn._engine import StepEngine, batches_of
     from gaitcnn.pipeline import DEFAULT_MEMORY_BUDGET_MB, numpy_batches
 
     if keras_fit:
-        source = _epoch_source(train_ds, config)
+        source = _epoch_source(train_ds, config, transform)
 
         def by_fit(epoch: int) -> dict:
             history = model.fit(
@@ -983,7 +1008,8 @@ def _fit_epochs(model, train_ds, config: TrainConfig, fit_callbacks, keras_fit: 
     def by_step(epoch: int) -> dict:
         if isinstance(train_ds, tuple):
             batches = numpy_batches(*train_ds, config.batch_size, config.seed, epoch,
-                                    config.shuffle, DEFAULT_MEMORY_BUDGET_MB)  # fmt: skip
+                                    config.shuffle, DEFAULT_MEMORY_BUDGET_MB,
+                                    transform)  # fmt: skip
         else:
             batches = batches_of(_epoch_source(train_ds, config)(epoch))
         return {k: float(v) for k, v in engine.run_epoch(batches, fit_callbacks, epoch).items()}

@@ -11,6 +11,7 @@ from gaitcnn.constants import SIMULATION_VARIANTS
 from gaitcnn.io import OUISIR_SENSORS
 from gaitcnn.labeling._protocol import PAPER_N_SUBJECTS, LabelingParams
 from gaitcnn.presets import FRAMEWORKS, PRECISIONS, PRESETS
+from gaitcnn.rawwindows import AUGMENTS
 from gaitcnn.registry import METHODS, PEERS, method_names
 
 __all__ = ["labeling_command"]
@@ -111,6 +112,13 @@ def _method_help() -> str:
     "CPUs with native bfloat16.",
 )
 @click.option(
+    "--augment",
+    type=click.Choice(list(AUGMENTS)),
+    default=None,
+    help="Training-window augmentation [default: none]; rotate: turn each window's sensor axes "
+    "by a random rotation per window and epoch (raw windows of axes and norms only).",
+)
+@click.option(
     "--seed",
     type=int,
     default=0,
@@ -146,7 +154,7 @@ def _method_help() -> str:
     help="Keras progress: 0 silent, 1 bar, 2 one line per epoch.",
 )
 def labeling_command(n_subjects, data_root, variant, subset, sensor, channels, method, preset,
-                     framework, global_clipnorm, epochs, precision, seed, edge, sets, out,
+                     framework, global_clipnorm, epochs, precision, augment, seed, edge, sets, out,
                      cache_dir, workers,
                      verbose):  # fmt: skip
     """Gait labeling on OU-ISIR (paper Table 2): train on K subjects' gallery walks, label
@@ -158,7 +166,7 @@ def labeling_command(n_subjects, data_root, variant, subset, sensor, channels, m
         params = LabelingParams.from_preset(
             preset, n_subjects=n_subjects, subset=subset, sensor=sensor, seed=seed, method=method,
             epochs=epochs, edge=edge, hparams=hparams or None, precision=precision,
-            framework=framework, global_clipnorm=global_clipnorm,
+            framework=framework, global_clipnorm=global_clipnorm, augment=augment,
             channels=tuple(c.strip() for c in channels.split(",")) if channels else None,
         )  # fmt: skip
     except ValueError as exc:
