@@ -264,6 +264,30 @@ def test_improved_preset_end_to_end(small_run):
 
 
 @pytest.mark.tf
+def test_augment_rotate_end_to_end(small_run):
+    """``--augment rotate`` trains, and results.json says so (label and field)."""
+    from click.testing import CliRunner
+
+    from gaitcnn.labeling import labeling_command
+
+    tmp, _ = small_run
+    root = next((tmp / "cache").glob("simulated-ouisir-n6-seed0"))
+    out = tmp / "improved-rotate"
+    result = CliRunner().invoke(
+        labeling_command,
+        [
+            "--preset", "improved", "--subjects", "4", "--data-root", str(root),
+            "--epochs", "1", "--out", str(out), "--cache-dir", str(tmp / "cache"),
+            "--verbose", "0", "--set", "filters=[4,8]", "--augment", "rotate",
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    res = json.loads((out / "results.json").read_text())
+    assert res["augment"] == "rotate"
+    assert "augment=rotate" in res["method_label"]
+
+
+@pytest.mark.tf
 def test_evaluate_command_on_a_labeling_run(small_run):
     """``gaitcnn evaluate --model <labeling run>`` reloads the model and rescoring agrees."""
     from click.testing import CliRunner

@@ -102,9 +102,10 @@ def method_label(params: LabelingParams, channels=None) -> str:
         return METHODS[model.method].label
     prep = params.prepare_params(channels=channels)
     images = prep.segmentation + (f"/{prep.dense_step}" if prep.dense_step else "")
+    augment = "" if model.augment == "none" else f", augment={model.augment}"
     return (
         f"{model.preset.capitalize()} preset ({images} {prep.representation} "
-        f"[{'+'.join(prep.channels)}], N_w={prep.width}, {model.network_name})"
+        f"[{'+'.join(prep.channels)}], N_w={prep.width}, {model.network_name}{augment})"
     )
 
 
@@ -237,6 +238,7 @@ def run_labeling(
         "framework": params.model.framework,
         "precision": params.model.precision,
         "global_clipnorm": params.model.global_clipnorm,
+        "augment": params.model.augment,
         "data": data_label,
         "simulated": data_root is None,
         **summarise(fused["all"], split.probe_labels, fused["by_n"]),
