@@ -75,6 +75,13 @@ def _check_out(out: Path, overwrite: bool) -> bool:
     "and day (default: subject07_day2.csv, S7_d2.txt, ...).",
 )
 @click.option(
+    "--channels",
+    default=None,
+    metavar="NAMES",
+    help="Channels of every row, comma-separated [default: the preset's]. For a phone that "
+    "turns in a pocket: acc_mag,gyr_mag or acc_vert,acc_horiz,gyr_vert,gyr_horiz,acc_mag,gyr_mag.",
+)
+@click.option(
     "--subjects",
     "n_subjects",
     type=click.IntRange(min=4),
@@ -143,6 +150,7 @@ def verification_command(
     subset,
     sensor,
     filename_pattern,
+    channels,
     n_subjects,
     train_share,
     seed,
@@ -169,6 +177,7 @@ def verification_command(
             seed=seed,
             epochs=epochs,
             rows=_rows(methods),
+            channels=tuple(c.strip() for c in channels.split(",")) if channels else None,
         )
         hparams = _row_hparams(parse_set(sets, dotted=True))
     except ValueError as exc:

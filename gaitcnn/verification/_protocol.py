@@ -84,6 +84,9 @@ class VerificationParams:
         Epochs of the network rows (None: each preset's).
     rows : tuple of str
         Rows of :data:`ROWS` to run.
+    channels : tuple of str or None
+        Input channels of every row (front-end names, e.g. ``("acc_mag", "gyr_mag")`` or the
+        gravity-aligned set for a phone that turns in a pocket); None = each preset's.
     """
 
     n_subjects: int = 744
@@ -97,6 +100,7 @@ class VerificationParams:
     seed: int = 0
     epochs: int | None = None
     rows: tuple = ("embedding",)
+    channels: tuple | None = None
 
     def __post_init__(self):
         """Validate every field, naming it and the value received."""
@@ -113,6 +117,8 @@ class VerificationParams:
         if self.epochs is not None and self.epochs < 1:
             raise ValueError(f"epochs must be >= 1. Received: epochs={self.epochs!r}")
         object.__setattr__(self, "rows", tuple(self.rows))
+        if self.channels is not None:
+            object.__setattr__(self, "channels", tuple(self.channels))
         unknown = set(self.rows) - set(ROWS)
         if not self.rows or unknown:
             raise ValueError(f"rows must be names of {ROWS}. Received: {self.rows!r}")

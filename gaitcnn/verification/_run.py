@@ -146,12 +146,13 @@ def _model_config(row: str, params: VerificationParams, hparams: dict | None):
     overrides = {"epochs": params.epochs} if params.epochs else {}
     if hparams:
         overrides["hparams"] = dict(hparams)
+    channels = {"channels": params.channels} if params.channels else {}
     if row == "embedding":
-        config = ModelConfig.from_preset("verification", seed=params.seed, **overrides)
+        config = ModelConfig.from_preset("verification", seed=params.seed, **overrides, **channels)
     elif row == "paper_cnn":
-        config = ModelConfig.from_preset("paper", seed=params.seed, **overrides)
+        config = ModelConfig.from_preset("paper", seed=params.seed, **overrides, **channels)
     else:
-        config = ModelConfig.from_preset("paper", method="minirocket", seed=params.seed)
+        config = ModelConfig.from_preset("paper", method="minirocket", seed=params.seed, **channels)
     if params.dataset == "mcgill" and config.dense_step:
         config = config.replace(dense_step=MCGILL_DENSE_STEP)
     return config
