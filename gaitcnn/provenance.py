@@ -42,6 +42,11 @@ def versions(packages=PACKAGES) -> dict[str, str | None]:
     }
     for name in packages:
         out[name] = None
+        if name == "gaitcnn":  # this checkout's, not a stale editable install's metadata
+            from gaitcnn import __version__
+
+            out[name] = __version__
+            continue
         for distribution in _DISTRIBUTIONS.get(name, (name,)):
             try:
                 out[name] = metadata.version(distribution)
