@@ -105,6 +105,14 @@ def write_markdown(result: dict, path: Path) -> None:
         "Figures are medians after a warm-up. `load` is the 1-minute load average when the "
         "entry was measured: above the core count, the machine was shared and the figure is "
         "pessimistic.",
+    ]
+    if result.get("group_measured_utc"):
+        lines.append(
+            "Merged file: each group was measured at "
+            + ", ".join(f"{g} {t}" for g, t in sorted(result["group_measured_utc"].items()))
+            + " (versions above are the latest run's)."
+        )
+    lines += [
         "",
         "| benchmark | figure | unit | reps | load | notes |",
         "|---|---:|---|---:|---:|---|",
@@ -137,12 +145,29 @@ def write_markdown(result: dict, path: Path) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def _merged(previous: dict, result: dict) -> dict:
+    """``result`` plus the entries of ``previous`` whose group was not run now."""
+    ran = set(result["bench_seconds"])
+    kept = [e for e in previous.get("entries", []) if e.get("group") not in ran]
+    measured = dict(previous.get("group_measured_utc", {}))
+    for group in {e.get("group") for e in kept} - set(measured):
+        measured[group] = previous.get("generated_utc")
+    measured.update({group: result["generated_utc"] for group in ran})
+    return {**result, "entries": kept + result["entries"], "group_measured_utc": measured}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="benchmarks/results.json")
     parser.add_argument("--quick", action="store_true", help="small sizes, for smoke use")
     parser.add_argument("--only", nargs="*", choices=BENCHES, default=None)
     parser.add_argument("--markdown", default=None, help="default: RESULTS.md beside --out")
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the entries of the benchmarks not run now from the existing --out file "
+        "(each entry keeps its own load and the file lists when each group was measured)",
+    )
     args = parser.parse_args(argv)
     out = Path(args.out)
     entries, errors, timings = [], {}, {}
@@ -172,6 +197,8 @@ def main(argv=None) -> int:
         "entries": entries,
         "errors": errors,
     }
+    if args.merge and out.exists():
+        result = _merged(json.loads(out.read_text(encoding="utf-8")), result)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     write_markdown(result, Path(args.markdown) if args.markdown else out.with_name("RESULTS.md"))
