@@ -127,3 +127,18 @@ def test_report_includes_provenance_notes(tmp_path):
     section = text.split("## Table 2: gait labeling (OU-ISIR)")[1].split("\n## ")[0]
     assert "> ran with commit abc123" in section
     assert "ran with commit" not in text.split("## Table 2")[0]
+
+
+def test_comparison_settings_name_their_data_and_channels(tmp_path):
+    """--settings android runs on accelerometer-only walks, and the table says so."""
+    from experiments import comparison
+
+    out = tmp_path / "cmp"
+    comparison.main(["--quick", "--cache-dir", str(tmp_path / "cache"), "--out", str(out),
+                     "--methods", "minirocket", "--settings", "android"])  # fmt: skip
+    (row,) = _rows(out / "comparison.csv")
+    assert (row["setting"], row["channels"]) == ("android", "acc+acc_mag")
+    assert "-android-" in row["run_dir"]
+    assert "| android | acc+acc_mag |" in (out / "comparison.md").read_text()
+    with pytest.raises(SystemExit):  # a simulator variant cannot apply to real data
+        comparison.main(["--data-root", str(tmp_path), "--settings", "rotated"])
