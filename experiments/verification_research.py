@@ -166,20 +166,17 @@ def gravity_aligned(windows: np.ndarray) -> np.ndarray:
     return np.stack(parts, axis=-1).astype(np.float32)
 
 
-def rotate_windows(windows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def rotate_windows(windows: np.ndarray, seed: int, epoch: int) -> np.ndarray:
     """Turn each raw window's sensor axes (acc and gyr together) by a uniform random rotation.
 
-    Augmentation for the ``raw`` channel set: a phone that turns between days is one random
-    rotation of both sensors' axes; the norms |a|, |w| do not change.
+    Augmentation for the ``raw`` channel set, by the package's own
+    :class:`gaitcnn.rawwindows.RotationAugment` (windows ``(n, width, 8)``: ax ay az gx gy gz
+    |a| |w|); the norms |a|, |w| do not change.
     """
-    from scipy.spatial.transform import Rotation
+    from gaitcnn.rawwindows import RotationAugment
 
-    rotations = Rotation.random(windows.shape[0], random_state=rng).as_matrix()
-    out = windows.copy()
-    for first in (0, 3):
-        axes = windows[..., first : first + 3]
-        out[..., first : first + 3] = np.einsum("nij,ntj->nti", rotations, axes)
-    return out
+    turn = RotationAugment(("acc", "gyr", "acc_mag", "gyr_mag"))
+    return turn(windows[:, None], seed=seed, epoch=epoch, batch=0)[:, 0]
 
 
 def select_channels(windows: np.ndarray, channels: str) -> np.ndarray:
@@ -256,7 +253,7 @@ def train_embedding(x: np.ndarray, y: np.ndarray, config: RunConfig):
             order = rng.permutation(x.shape[0])
         x_epoch = x[order]
         if config.augment == "rotate":
-            x_epoch = rotate_windows(x_epoch, rng)
+            x_epoch = rotate_windows(x_epoch, config.seed, epoch)
         logs = model.fit(x_epoch, y[order], batch_size=batch, epochs=1, shuffle=False, verbose=0)
         history.append({k: float(v[-1]) for k, v in logs.history.items()})
         logger.info("epoch %d/%d %s", epoch + 1, config.epochs, history[-1])

@@ -26,7 +26,6 @@ __all__ = [
     "iter_chunks",
     "make_dataset",
     "numpy_batches",
-    "random_rotations",
     "split_by_recording",
 ]
 
@@ -111,34 +110,6 @@ def check_leakage(train_idx, validation_idx, recording_index) -> None:
         )
 
 
-def random_rotations(n: int, rng: tf.random.Generator) -> tf.Tensor:
-    """Draw ``n`` uniformly random 3-D rotation matrices (from random unit quaternions).
-
-    Returns
-    -------
-    tf.Tensor, shape (n, 3, 3), float32
-    """
-    q = rng.normal((n, 4))
-    q = q / tf.norm(q, axis=1, keepdims=True)
-    w, x, y, z = tf.unstack(q, axis=1)
-    rows = [
-        [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
-        [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
-        [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
-    ]
-    return tf.stack([tf.stack(r, axis=1) for r in rows], axis=1)
-
-
-def _rotate_batch(images, rng: tf.random.Generator):
-    """Rotate each 3-axis sensor group of raw windows, shape (batch, 1, width, 3 * n_sensors)."""
-    batch = tf.shape(images)[0]
-    n_axes = images.shape[-1]
-    groups = tf.split(images, n_axes // 3, axis=-1)
-    rot = random_rotations(batch, rng)  # one rotation per window: sensors are rigidly attached
-    rotated = [tf.einsum("bij,bhwj->bhwi", rot, g) for g in groups]
-    return tf.concat(rotated, axis=-1)
-
-
 def make_dataset(
     images: np.ndarray,
     labels: np.ndarray,
@@ -146,7 +117,6 @@ def make_dataset(
     batch_size: int = 100,
     training: bool = False,
     seed: int = 0,
-    rotation_augmentation: bool = False,
 ) -> tf.data.Dataset:
     """Batched dataset from in-memory arrays, shuffled with a fixed seed when training.
 
@@ -158,12 +128,9 @@ def make_dataset(
     batch_size : int, default=100
         Mini-batch size [paper: 100].
     training : bool, default=False
-        Shuffle each epoch (seeded) and apply augmentation.
+        Shuffle each epoch (seeded).
     seed : int, default=0
-        Shuffle and augmentation seed; the same seed gives the same order every run.
-    rotation_augmentation : bool, default=False
-        Randomly rotate raw 3-axis windows (for the raw-signal baselines; AE-GDIs are already
-        rotation invariant and must not use it).
+        Shuffle seed; the same seed gives the same order every run.
 
     Returns
     -------
@@ -176,20 +143,9 @@ def make_dataset(
         raise ValueError(f"{images.shape[0]} images but {labels.shape[0]} labels")
     ds = tf.data.Dataset.from_tensor_slices((images, labels))
     shuffle_buffer = max(len(labels), 1)
-    return _shuffle_batch_prefetch(
-        ds, shuffle_buffer, batch_size, training, seed, rotation_augmentation
-    )
-
-
-def _shuffle_batch_prefetch(ds, shuffle_buffer, batch_size, training, seed, rotate):
-    """The tail every pipeline shares: seeded shuffle, batch, per-batch augmentation, prefetch."""
     if training:
         ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(batch_size)
-    if training and rotate:
-        rng = tf.random.Generator.from_seed(seed)
-        ds = ds.map(lambda x, y: (_rotate_batch(x, rng), y), num_parallel_calls=tf.data.AUTOTUNE)
-    return ds.prefetch(tf.data.AUTOTUNE)
+    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
 def _epoch_order(n: int, block: int | None, seed: int, epoch: int, shuffle: bool) -> np.ndarray:
@@ -344,7 +300,6 @@ def dataset_from_cache(
     training: bool = False,
     seed: int = 0,
     memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB,
-    rotation_augmentation: bool = False,
 ) -> tf.data.Dataset:
     """Batched dataset of the cache images at ``indices`` that reshuffles on every iteration.
 
@@ -360,7 +315,7 @@ def dataset_from_cache(
         Rows of the cache to use.
     labels : np.ndarray, shape (n,)
         Integer label of each selected row.
-    batch_size, training, seed, rotation_augmentation
+    batch_size, training, seed
         As in :func:`make_dataset`.
     memory_budget_mb : float, default=256
         Largest selection held in memory.
@@ -379,7 +334,4 @@ def dataset_from_cache(
         yield from numpy_batches(rows, labels, batch_size, seed, epoch, training, memory_budget_mb)
 
     ds = tf.data.Dataset.from_generator(generator, output_signature=_batch_spec(rows))
-    if training and rotation_augmentation:
-        rng = tf.random.Generator.from_seed(seed)
-        ds = ds.map(lambda x, y: (_rotate_batch(x, rng), y), num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)

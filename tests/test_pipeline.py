@@ -13,7 +13,6 @@ from gaitcnn.pipeline import (  # noqa: E402
     check_leakage,
     dataset_from_cache,
     make_dataset,
-    random_rotations,
     split_by_recording,
 )
 
@@ -123,24 +122,3 @@ def test_leakage_is_reported():
     with pytest.raises(LeakageError, match=r"1 recording.*: 1$"):
         check_leakage(np.array([0, 1, 2]), np.array([3]), rec)
     check_leakage(np.array([0, 1]), np.array([2, 3]), rec)
-
-
-def test_random_rotations_are_rotations():
-    rot = random_rotations(50, tf.random.Generator.from_seed(0)).numpy()
-    eye = np.broadcast_to(np.eye(3), rot.shape)
-    np.testing.assert_allclose(rot @ np.transpose(rot, (0, 2, 1)), eye, atol=1e-5)
-    np.testing.assert_allclose(np.linalg.det(rot), 1.0, atol=1e-5)
-
-
-def test_rotation_augmentation_preserves_norms():
-    rng = np.random.default_rng(0)
-    windows = rng.normal(size=(20, 1, 16, 6)).astype(np.float32)
-    ds = make_dataset(
-        windows, np.zeros(20), batch_size=20, training=True, seed=0, rotation_augmentation=True
-    )
-    ((x, _),) = list(ds)
-    x = x.numpy()
-    got = np.sort(np.linalg.norm(x[:, 0, :, 3:], axis=-1).ravel())
-    want = np.sort(np.linalg.norm(windows[:, 0, :, 3:], axis=-1).ravel())
-    np.testing.assert_allclose(got, want, rtol=1e-5)  # each 3-axis group keeps its norms
-    assert not np.allclose(np.sort(x.ravel()), np.sort(windows.ravel()))
