@@ -19,6 +19,7 @@ import numpy as np
 from gaitcnn.cache import CacheRows
 from gaitcnn.errors import GaitDataError
 from gaitcnn.presets import ModelConfig
+from gaitcnn.rawwindows import peer_series
 from gaitcnn.registry import NETWORKS, PEERS
 
 __all__ = [
@@ -171,19 +172,26 @@ class NetworkBackend:
         """
         import tensorflow as tf
 
+        from gaitcnn.models.embedding import embedding_network
         from gaitcnn.verification.scores import l2_normalise
 
         if len(getattr(self, "_embedders", ())) != len(self.models):
-            from gaitcnn.models.embedding import embedding_network
-
             self._embedders = [_forward(embedding_network(m)) for m in self.models]
         out = []
         for chunk in _chunks(images):
             batch = tf.constant(chunk, tf.float32)
             vectors = [l2_normalise(f(batch).numpy()) for f in self._embedders]
             out.append(l2_normalise(np.mean(vectors, axis=0)))
-        dim = int(self._embedders[0].model_output_dim)
-        return np.concatenate(out).astype(np.float32) if out else np.zeros((0, dim), np.float32)
+        if not out:
+            return np.zeros((0, self.embedding_dim), np.float32)
+        return np.concatenate(out).astype(np.float32)
+
+    @property
+    def embedding_dim(self) -> int:
+        """Length of the vectors :meth:`embed` returns."""
+        from gaitcnn.models.embedding import embedding_network
+
+        return int(embedding_network(self.models[0]).outputs[0].shape[-1])
 
     @property
     def input_shape(self) -> list[int]:
@@ -295,13 +303,7 @@ def _forward(model):
     def forward(batch):
         return model(batch, training=False)
 
-    forward.model_output_dim = int(model.outputs[0].shape[-1])
     return forward
-
-
-def _windows_for_peer(images: np.ndarray) -> np.ndarray:
-    """Cached raw windows ``(n, 1, width, n_channels)`` as aeon's ``(n, n_channels, width)``."""
-    return np.ascontiguousarray(np.asarray(images, np.float32)[:, 0].transpose(0, 2, 1))
 
 
 class PeerBackend:
@@ -324,7 +326,7 @@ class PeerBackend:
 
     def fit(self, images, labels, n_classes: int, **_) -> None:
         """Fit the peer on every training window (its features need them all at once)."""
-        windows = _windows_for_peer(images.read() if isinstance(images, CacheRows) else images)
+        windows = peer_series(images.read() if isinstance(images, CacheRows) else images)
         self.peer = self._new_peer().fit(windows, np.asarray(labels))
         self.n_classes = int(n_classes)
 
@@ -335,9 +337,7 @@ class PeerBackend:
         columns = np.asarray(self.peer.classes_, dtype=np.int64)
         lo = 0
         for chunk in _chunks(images):
-            out[lo : lo + len(chunk), columns] = self.peer.decision_function(
-                _windows_for_peer(chunk)
-            )
+            out[lo : lo + len(chunk), columns] = self.peer.decision_function(peer_series(chunk))
             lo += len(chunk)
         return out
 
@@ -347,6 +347,11 @@ class PeerBackend:
             f"method={self.config.method!r} gives no embedding to enrol or verify users; use a "
             "network (preset='verification', or any network's penultimate features)"
         )
+
+    @property
+    def embedding_dim(self) -> int:
+        """Peers give no embedding (:meth:`embed` says why)."""
+        return self.embed(None)
 
     @property
     def input_shape(self) -> list[int] | None:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from gaitcnn.io import OUISIR_SENSORS, OUISIR_SUBSETS
+
 #: ``--cache-dir``: where simulated data and image caches live (the experiments share it).
 cache_dir_option = click.option(
     "--cache-dir",
@@ -15,16 +17,41 @@ cache_dir_option = click.option(
     help="Simulated data and image caches (default $GAITCNN_CACHE_DIR or ~/.cache/gaitcnn).",
 )
 
+#: ``--subset``: which OU-ISIR subset (prepare, labeling, verification).
+subset_option = click.option(
+    "--subset",
+    type=click.Choice(list(OUISIR_SUBSETS)),
+    default="auto",
+    show_default=True,
+    help="OU-ISIR subset: automatic (seq0 -> seq1) or manual (Walk1 -> Walk2); ignored for "
+    "McGill-format data.",
+)
+
+#: ``--sensor``: which OU-ISIR manual-subset sensor folder.
+sensor_option = click.option(
+    "--sensor",
+    type=click.Choice(list(OUISIR_SENSORS)),
+    default=None,
+    help="OU-ISIR manual-subset sensor folder (default: centre IMU); android: the phone walks, "
+    "accelerometer only (every preset then reads its accelerometer-only channels).",
+)
+
 #: ``--workers``: processes for image preparation.
 workers_option = click.option(
     "--workers",
     type=click.IntRange(min=1),
     default=1,
     show_default=True,
-    help="Processes for image preparation.",
+    help="Processes for image preparation (the cache is identical whatever the number).",
 )
 
-__all__ = ["cache_dir_option", "parse_set", "workers_option"]
+__all__ = [
+    "cache_dir_option",
+    "parse_set",
+    "sensor_option",
+    "subset_option",
+    "workers_option",
+]
 
 
 def parse_set(values, *, dotted: bool = False) -> dict:

@@ -16,14 +16,14 @@ from pathlib import Path
 import click
 
 from gaitcnn import __version__
-from gaitcnn._cliutil import cache_dir_option
+from gaitcnn._cliutil import cache_dir_option, sensor_option, subset_option, workers_option
 from gaitcnn.constants import (
     DATA_DIR_ENV,
     DATASET_NAMES,
     SIMULATION_VARIANTS,
     TARGET_RATE_HZ,
 )
-from gaitcnn.io import OUISIR_SENSORS, PLAUSIBILITY_CHECKS
+from gaitcnn.io import PLAUSIBILITY_CHECKS
 from gaitcnn.registry import NETWORKS
 
 __all__ = ["main"]
@@ -283,28 +283,10 @@ def simulate(ctx, dataset, subjects, duration_s, seed, variant, out):
     default=None,
     help="Simulated subjects when no --data-root is given.",
 )
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Worker processes; the cache is identical whatever the number.",
-)
+@workers_option
 @click.option("--overwrite", is_flag=True, help="Rebuild the cache even if it exists.")
-@click.option(
-    "--subset",
-    type=click.Choice(["auto", "automatic", "manual"]),
-    default="auto",
-    show_default=True,
-    help="OU-ISIR subset (ignored for mcgill).",
-)
-@click.option(
-    "--sensor",
-    type=click.Choice(list(OUISIR_SENSORS)),
-    default=None,
-    help="OU-ISIR manual-subset sensor folder (default: centre IMU); android: phone walks, "
-    "accelerometer only.",
-)
+@subset_option
+@sensor_option
 @seed_option
 @skip_check_option
 @pass_context

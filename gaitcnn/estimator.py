@@ -350,6 +350,9 @@ class GaitModel:
         keep only those whose |a| varies around a plausible level, as the streaming verifier
         does. Images at detected gait cycles (AE-GDIs) are returned as they are.
         """
+        # Paper deviation: the paper scores every image at a detected cycle start; dense raw
+        # windows are cut at rest too, so a still phone would get a score. Enrolment and
+        # verification keep only windows with walking (docs/RECONSTRUCTION.md D21).
         from gaitcnn.rawwindows import column_labels
         from gaitcnn.stream import gait_window_mask
 
@@ -372,8 +375,7 @@ class GaitModel:
         if getattr(self, "_store", None) is None:
             from gaitcnn.store import TemplateStore
 
-            dim = int(self.embed_windows(np.zeros((1, *self._fitted().input_shape))).shape[1])
-            self._store = TemplateStore(self.fingerprint, dim)
+            self._store = TemplateStore(self.fingerprint, self._fitted().embedding_dim)
         return self._store
 
     @store.setter

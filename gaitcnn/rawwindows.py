@@ -39,6 +39,7 @@ __all__ = [
     "column_labels",
     "gravity_channels",
     "gravity_direction",
+    "peer_series",
     "random_rotation_matrices",
     "raw_channels",
 ]
@@ -452,3 +453,14 @@ class RotationAugment:
             vectors = images[..., list(columns)].astype(np.float64)
             out[..., list(columns)] = np.einsum("nij,nhwj->nhwi", rotations, vectors)
         return out
+
+
+def peer_series(images) -> np.ndarray:
+    """Cached raw windows ``(n, 1, width, n_columns)`` as aeon's ``(n, n_columns, width)``.
+
+    Examples
+    --------
+    >>> peer_series(np.zeros((2, 1, 64, 8))).shape
+    (2, 8, 64)
+    """
+    return np.ascontiguousarray(np.asarray(images, np.float32)[:, 0].transpose(0, 2, 1))

@@ -1207,6 +1207,40 @@ def simulate_ouisir(
     return _moved(result, staging, Path(out_dir))
 
 
+def _ouisir_readings(session, motion, t, sensors, *, rotated: bool, key: tuple):
+    """Each sensor's (acc in g, gyr in rad/s) for one walk, and the rotations of ``rotated``.
+
+    ``key`` = (seed, subject index, session index): the random streams of every sensor.
+    """
+    seed, k, s_idx = key
+    readings: dict[str, tuple] = {}
+    turned: dict[str, list] = {}  # rotated variants: extra rotation per device
+    for j, sensor in enumerate(sensors):
+        srng = _rng(seed, _KEY_OUISIR, _KIND_SENSOR, k, s_idx, j)
+        mount, lever = _ouisir_sensor_mount(sensor, session, srng)
+        if rotated:
+            code = list(_OUISIR_SENSORS).index(sensor)
+            extra = session_rotation(seed, _KEY_OUISIR, k, s_idx, code)
+            mount = extra @ mount
+            turned[sensor] = [round(float(v), 6) for v in Rotation.from_matrix(extra).as_rotvec()]
+        android = sensor == "android"
+        acc, gyr = _sensor_reading(
+            session,
+            motion,
+            t,
+            srng,
+            mount=mount,
+            lever_arm_m=lever,
+            noise_scale=2.0 if android else 1.0,
+            quantum_m_s2=0.0 if android else None,
+        )
+        if android:
+            gyr = np.zeros_like(gyr)
+        # 6 decimals is below the 0.002 g resolution: keeps the shortest repr short
+        readings[sensor] = (np.round(acc / STANDARD_GRAVITY, 6), np.round(gyr, 6))
+    return readings, turned
+
+
 def _write_ouisir(
     root: Path,
     *,
@@ -1244,35 +1278,11 @@ def _write_ouisir(
             t = np.arange(math.ceil(t_end * fs) + 1) / fs
             sig_rng = _rng(seed, _KEY_OUISIR, _KIND_SIGNAL, k, s_idx)
             motion = _synthesize_motion(session, t, sig_rng)
-            readings: dict[str, tuple] = {}
-            turned: dict[str, list] = {}  # rotated variants: extra rotation per device
             need = ["center"] if "automatic" in subsets else []
             need += [s for s in sensors if "manual" in subsets and s not in need]
-            for j, sensor in enumerate(need):
-                srng = _rng(seed, _KEY_OUISIR, _KIND_SENSOR, k, s_idx, j)
-                mount, lever = _ouisir_sensor_mount(sensor, session, srng)
-                if rotated:
-                    code = list(_OUISIR_SENSORS).index(sensor)
-                    extra = session_rotation(seed, _KEY_OUISIR, k, s_idx, code)
-                    mount = extra @ mount
-                    turned[sensor] = [
-                        round(float(v), 6) for v in Rotation.from_matrix(extra).as_rotvec()
-                    ]
-                android = sensor == "android"
-                acc, gyr = _sensor_reading(
-                    session,
-                    motion,
-                    t,
-                    srng,
-                    mount=mount,
-                    lever_arm_m=lever,
-                    noise_scale=2.0 if android else 1.0,
-                    quantum_m_s2=0.0 if android else None,
-                )
-                if android:
-                    gyr = np.zeros_like(gyr)
-                # 6 decimals is below the 0.002 g resolution: keeps the shortest repr short
-                readings[sensor] = (np.round(acc / STANDARD_GRAVITY, 6), np.round(gyr, 6))
+            readings, turned = _ouisir_readings(
+                session, motion, t, need, rotated=rotated, key=(seed, k, s_idx)
+            )
             starts = motion["cycle_starts_s"]
             crops = []
             if "automatic" in subsets:

@@ -6,9 +6,14 @@ from pathlib import Path
 
 import click
 
-from gaitcnn._cliutil import cache_dir_option, parse_set, workers_option
+from gaitcnn._cliutil import (
+    cache_dir_option,
+    parse_set,
+    sensor_option,
+    subset_option,
+    workers_option,
+)
 from gaitcnn.constants import SIMULATION_VARIANTS
-from gaitcnn.io import OUISIR_SENSORS
 from gaitcnn.labeling._protocol import PAPER_N_SUBJECTS, LabelingParams
 from gaitcnn.presets import FRAMEWORKS, PRECISIONS, PRESETS
 from gaitcnn.rawwindows import AUGMENTS
@@ -47,20 +52,8 @@ def _method_help() -> str:
     help="Simulator variant without --data-root: hard (more session change and noise), "
     "rotated / hard-rotated (the sensor turned anew every walk, like a phone in a pocket).",
 )
-@click.option(
-    "--subset",
-    type=click.Choice(["auto", "automatic", "manual"]),
-    default="auto",
-    show_default=True,
-    help="automatic: seq0 -> seq1; manual: Walk1 -> Walk2.",
-)
-@click.option(
-    "--sensor",
-    type=click.Choice(list(OUISIR_SENSORS)),
-    default=None,
-    help="Manual-subset sensor folder (default: centre IMU). android: the phone walks, "
-    "accelerometer only (every preset then reads its accelerometer-only channels).",
-)
+@subset_option
+@sensor_option
 @click.option(
     "--channels",
     default=None,

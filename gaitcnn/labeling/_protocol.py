@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gaitcnn.fusion import Fused, class_ranks, cmc_curve
+from gaitcnn.io import OUISIR_SUBSETS
 from gaitcnn.presets import ModelConfig
 
 __all__ = [
@@ -33,7 +34,7 @@ PAPER_N_SUBJECTS = 744
 MAX_PROBE_WINDOWS = 6
 
 #: OU-ISIR subsets the loader knows.
-SUBSETS = ("auto", "automatic", "manual")
+SUBSETS = OUISIR_SUBSETS
 
 
 @dataclass(frozen=True)

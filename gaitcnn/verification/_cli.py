@@ -7,8 +7,13 @@ from pathlib import Path
 
 import click
 
-from gaitcnn._cliutil import cache_dir_option, parse_set, workers_option
-from gaitcnn.io import OUISIR_SENSORS
+from gaitcnn._cliutil import (
+    cache_dir_option,
+    parse_set,
+    sensor_option,
+    subset_option,
+    workers_option,
+)
 from gaitcnn.verification._protocol import ROWS, VerificationParams
 
 __all__ = ["verification_command"]
@@ -54,19 +59,8 @@ def _check_out(out: Path, overwrite: bool) -> bool:
     help="ouisir: enrol the gallery walk, probe the probe walk; mcgill: enrol the "
     "first day, probe ~6 s runs of every later day.",
 )
-@click.option(
-    "--subset",
-    type=click.Choice(["auto", "automatic", "manual"]),
-    default="auto",
-    show_default=True,
-    help="OU-ISIR subset (automatic: seq0/seq1; manual: Walk1/Walk2).",
-)
-@click.option(
-    "--sensor",
-    type=click.Choice(list(OUISIR_SENSORS)),
-    default=None,
-    help="OU-ISIR manual-subset sensor folder (default: centre IMU).",
-)
+@subset_option
+@sensor_option
 @click.option(
     "--filename-pattern",
     default=None,

@@ -201,9 +201,10 @@ def _fit_sample(meta, split, seed: int) -> np.ndarray:
 def _peer_windows(cache, rows) -> np.ndarray:
     """Cached raw windows ``(n, 1, width, n_channels)`` as aeon's ``(n, n_channels, width)``."""
     from gaitcnn.cache import read_image_rows
+    from gaitcnn.rawwindows import peer_series
 
     images = read_image_rows(cache, rows) if rows.size else np.zeros((0, 1, 64, 1), np.float32)
-    return np.ascontiguousarray(images[:, 0].transpose(0, 2, 1))
+    return peer_series(images)
 
 
 def _standardiser(features: np.ndarray):
@@ -219,8 +220,9 @@ def _minirocket_row(row, cache, meta, split, params):
 
     require_aeon()
     fit_rows = _fit_sample(meta, split, params.seed)
-    transform = MiniRocketFeatures(seed=params.seed).fit(_peer_windows(cache, fit_rows))
-    train_features = transform.transform(_peer_windows(cache, fit_rows))
+    fit_windows = _peer_windows(cache, fit_rows)  # read once: fitted, then transformed
+    transform = MiniRocketFeatures(seed=params.seed).fit(fit_windows)
+    train_features = transform.transform(fit_windows)
     scale = _standardiser(train_features)
     n_params = int(sum(np.asarray(v).size for v in transform.to_arrays().values()))
     n_params += 2 * train_features.shape[1]
