@@ -10,6 +10,11 @@ QUICK ?=
 FRAMEWORK ?=
 FW_ARGS = $(if $(FRAMEWORK),--framework $(FRAMEWORK))
 OUT ?= results$(if $(filter tflearn,$(FRAMEWORK)),/tflearn)
+# BUDGET=hour: the drivers' documented cuts (bfloat16, fewer Figure 6/7/9 points) that fit
+# Tables 1-2 and Figures 6-9 in an hour on 2 cores; the default of reproduce-all (FULL=1: the
+# paper's whole protocol, about six hours here). Empty for the single targets: the paper's.
+BUDGET ?=
+BUDGET_ARGS = $(if $(BUDGET),--budget $(BUDGET))
 PYTEST_ARGS ?= -n 2
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
@@ -52,12 +57,12 @@ bench: $(STAMP)  ## speed benchmarks -> benchmarks/results.json
 	$(PY) -m benchmarks.run --out benchmarks/results.json
 
 reproduce-table1: $(STAMP)  ## Table 1: McGill authentication (simulated unless DATA_ROOT=...; QUICK=1 small)
-	$(PY) -m experiments.table_1 $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(QUICK),--quick) $(FW_ARGS) --out $(OUT)/table1$(if $(QUICK),-quick)
+	$(PY) -m experiments.table_1 $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(QUICK),--quick) $(FW_ARGS) $(BUDGET_ARGS) --out $(OUT)/table1$(if $(QUICK),-quick)
 
 reproduce-figure6: $(STAMP)  ## Figure 6: different-day accuracy vs training share mu (QUICK=1 small)
-	$(PY) -m experiments.figure_6 $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(QUICK),--quick) $(FW_ARGS) --out $(OUT)/figure6$(if $(QUICK),-quick)
+	$(PY) -m experiments.figure_6 $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(QUICK),--quick) $(FW_ARGS) $(BUDGET_ARGS) --out $(OUT)/figure6$(if $(QUICK),-quick)
 
-LABEL_ARGS = $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(QUICK),--quick) $(FW_ARGS) --runs-dir $(OUT)/labeling-runs
+LABEL_ARGS = $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(QUICK),--quick) $(FW_ARGS) $(BUDGET_ARGS) --runs-dir $(OUT)/labeling-runs
 
 reproduce-table2: $(STAMP)  ## Table 2: OU-ISIR labeling at K=744, five methods (simulated unless DATA_ROOT=...)
 	$(PY) -m experiments.table_2 $(LABEL_ARGS) --out $(OUT)/table2
@@ -83,7 +88,11 @@ VERIF_ARGS = $(if $(QUICK),--subjects 60 --epochs 2 --method embedding,--subject
 reproduce-verification: $(STAMP)  ## open-set verification of unseen users, every row (simulated unless DATA_ROOT=...; QUICK=1 small)
 	$(PY) -m gaitcnn.verification $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(VERIF_ARGS) --out $(OUT)/verification$(if $(QUICK),-quick)
 
-reproduce-all: reproduce-table1 reproduce-figure6 reproduce-table2 reproduce-figure7 reproduce-figure8 reproduce-figure9  ## every table and figure, then $(OUT)/REPORT.md
+# Target-specific values reach the prerequisites: reproduce-all runs them under BUDGET=hour
+# into results/hour (FULL=1: the paper's protocol into results; QUICK=1: the tiny runs).
+reproduce-all: BUDGET = $(if $(FULL)$(QUICK),,hour)
+reproduce-all: OUT = results$(if $(filter tflearn,$(FRAMEWORK)),/tflearn)$(if $(FULL)$(QUICK),,/hour)
+reproduce-all: reproduce-table1 reproduce-figure6 reproduce-table2 reproduce-figure7 reproduce-figure8 reproduce-figure9  ## every table and figure in an hour (FULL=1: whole protocol), then REPORT.md
 	$(PY) -m experiments.report --results $(OUT)
 
 ablation: $(STAMP)  ## paper -> improved preset ablation (simulated; QUICK=1 tiny) -> $(OUT)/ablation

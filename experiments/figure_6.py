@@ -14,7 +14,7 @@ from pathlib import Path
 
 from experiments._report import versions, write_json_atomic, write_text_atomic
 from experiments.configs import table1 as presets
-from experiments.table_1 import load_inputs, parse_args, resolve, rows_to_csv
+from experiments.table_1 import load_inputs, parse_args, preset_for, resolve, rows_to_csv
 
 
 def plot(rows, out_png, title) -> Path:
@@ -53,10 +53,10 @@ def plot(rows, out_png, title) -> Path:
 
 def main(argv=None) -> Path:
     """Run the driver; returns the output folder."""
-    from gaitcnn.authentication import AuthConfig, aggregate, run_authentication
+    from gaitcnn.authentication import AuthConfig, aggregate, eligible_subjects, run_authentication
 
     args = parse_args(argv, __doc__.splitlines()[0])
-    preset = presets.FIGURE6_QUICK if args.quick else presets.FIGURE6
+    preset = preset_for(args, presets.FIGURE6, presets.FIGURE6_QUICK, presets.HOUR_FIGURE6)
     resolved = resolve(args, preset)
     out = args.out or Path("results/figure6")
     started = time.perf_counter()
@@ -64,6 +64,9 @@ def main(argv=None) -> Path:
     image_set, _, data_label, params, cache = load_inputs(
         args.data_root, args.cache_dir, args.seed, resolved["data"], base
     )
+    if preset.get("n_target_subjects") and base.subjects is None:
+        targets = eligible_subjects(image_set, base)[: preset["n_target_subjects"]]
+        resolved["auth"]["subjects"] = targets
     rows = []
     for mu in preset["mu"]:
         auth = AuthConfig.from_dict({**resolved["auth"], "train_share": float(mu)})
@@ -91,6 +94,7 @@ def main(argv=None) -> Path:
             "data": data_label,
             "simulated": args.data_root is None,
             "quick": args.quick,
+            "budget": args.budget,
             "seed": args.seed,
             "framework": base.framework,
             "resolved": resolved,

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from experiments._report import versions, write_json_atomic, write_text_atomic
+from experiments.configs import BUDGETS
 from experiments.configs import table1 as presets
 from gaitcnn.presets import FRAMEWORKS
 
@@ -27,6 +28,25 @@ METHOD_NAMES = {
     "cosine_gdi": "Cosine Similarity (Zhong & Deng GDI, 2.4 s) [R]",
     "segment_nn": "Segment matching NN (2.8 s) [R]",
 }
+
+
+def merged(preset: dict, overrides: dict) -> dict:
+    """``preset`` with ``overrides`` applied (nested dicts merged one level down)."""
+    out = {key: dict(value) if isinstance(value, dict) else value for key, value in preset.items()}
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = {**out[key], **value}
+        else:
+            out[key] = value
+    return out
+
+
+def preset_for(args, paper: dict, quick: dict, hour: dict) -> dict:
+    """The preset the options ask for: ``quick`` (--quick), ``paper`` with ``hour``'s cuts
+    (--budget hour), or ``paper``."""
+    if args.quick:
+        return quick
+    return merged(paper, hour) if args.budget == "hour" else paper
 
 
 def apply_overrides(preset: dict, overrides) -> dict:
@@ -147,6 +167,13 @@ def parse_args(argv, description):
         help="real McGill root; omitted: simulated McGill-like data",
     )
     parser.add_argument("--quick", action="store_true", help="small simulated run (tests, CI)")
+    parser.add_argument(
+        "--budget",
+        choices=BUDGETS,
+        default="paper",
+        help="paper: the paper's protocol; hour: the documented cuts that fit Tables 1-2 and "
+        "Figures 6-9 in an hour on 2 cores (bfloat16, fewer Figure 6 points)",
+    )
     parser.add_argument("--out", type=Path, default=None, help="output folder")
     parser.add_argument("--cache-dir", type=Path, default=None, help="cache folder")
     parser.add_argument("--seed", type=int, default=0, help="simulator and protocol seed")
@@ -203,7 +230,7 @@ def main(argv=None) -> Path:
     from gaitcnn.authentication import AuthConfig, aggregate, eligible_subjects, run_authentication
 
     args = parse_args(argv, __doc__.splitlines()[0])
-    resolved = resolve(args, presets.QUICK if args.quick else presets.PAPER)
+    resolved = resolve(args, preset_for(args, presets.PAPER, presets.QUICK, presets.HOUR))
     auth = AuthConfig.from_dict(resolved["auth"])
     out = args.out or Path("results/table1")
     started = time.perf_counter()
@@ -233,6 +260,7 @@ def main(argv=None) -> Path:
             "data": data_label,
             "simulated": args.data_root is None,
             "quick": args.quick,
+            "budget": args.budget,
             "seed": args.seed,
             "preset": "QUICK" if args.quick else "PAPER",
             "framework": auth.framework,

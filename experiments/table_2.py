@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from experiments._report import versions, write_json_atomic, write_text_atomic
+from experiments.configs import BUDGETS
 from experiments.configs import table2 as presets
 from gaitcnn.presets import FRAMEWORKS
 
@@ -35,6 +36,13 @@ def add_common_arguments(parser: argparse.ArgumentParser, default_out: str) -> N
         help="real OU-ISIR root; omitted: simulated OU-ISIR-like data (labelled so)",
     )
     parser.add_argument("--quick", action="store_true", help="tiny simulated run (tests, CI)")
+    parser.add_argument(
+        "--budget",
+        choices=BUDGETS,
+        default="paper",
+        help="paper: the paper's protocol; hour: the documented cuts that fit Tables 1-2 and "
+        "Figures 6-9 in an hour on 2 cores (bfloat16, fewer Figure 7 and 9 points)",
+    )
     parser.add_argument("--out", type=Path, default=Path(default_out), help="output folder")
     parser.add_argument("--cache-dir", type=Path, default=None, help="data and image caches")
     parser.add_argument(
@@ -72,6 +80,9 @@ def framework_methods(methods, framework: str) -> tuple[tuple, tuple]:
 def resolve_size(args) -> dict:
     """The preset (FULL or QUICK) with the command-line overrides applied."""
     size = dict(presets.QUICK if args.quick else presets.FULL)
+    if args.budget == "hour" and not args.quick:
+        size.update(presets.HOUR)
+    size.setdefault("precision", "float32")
     if args.epochs is not None:
         size["epochs"] = args.epochs
     if args.seed is not None:
@@ -128,6 +139,7 @@ def labeling_run(
         seed=size["seed"],
         hparams=model_hparams(size, method, extra_hparams) or None,
         framework=size.get("framework", "keras"),
+        precision=size.get("precision", "float32"),
     )
     run_params = params.to_dict()
     for name, default in _LATER_MODEL_FIELDS.items():
@@ -176,6 +188,7 @@ def write_config(out: Path, args, size: dict, started: float, **extra) -> Path:
             "framework": args.framework,
             "size": size,
             "quick": args.quick,
+            "budget": args.budget,
             **extra,
             "versions": versions(),
             "wall_time_s": time.perf_counter() - started,
