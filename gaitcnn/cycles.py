@@ -544,24 +544,8 @@ def detect_cycle_starts(
         )
     scores = _u_shape_scores(scored, params.kappa_at(fs), params.segment_threshold_m_s2)
 
-    hop_n = max(1, round(params.hop_s * fs))
-    buffer_starts = list(range(0, n - buffer_n + 1, hop_n))
-    if buffer_starts[-1] + buffer_n < n:
-        # Reconstruction: a last, full-length buffer ends exactly at the end of the recording.
-        buffer_starts.append(n - buffer_n)
-    buffer_starts = np.asarray(buffer_starts, dtype=np.int64)
-    frames = np.lib.stride_tricks.sliding_window_view(signal, buffer_n)[buffer_starts]
-    periods = _periods_from_buffers(frames, fs, params)
-    if params.period_tolerance_fraction is not None and periods.size > 2:
-        # Paper deviation (see period_tolerance_fraction): re-estimate outlying buffers near
-        # the running median of their neighbours' periods.
-        half_w = params.period_median_buffers // 2
-        reference = np.array(
-            [np.median(periods[max(0, i - half_w) : i + half_w + 1]) for i in range(periods.size)]
-        )
-        outlying = np.abs(periods / reference - 1) > params.period_tolerance_fraction
-        for i in np.flatnonzero(outlying):
-            periods[i] = _periods_from_buffers(frames[i : i + 1], fs, params, reference[i])[0]
+    buffer_starts = _buffer_starts(n, buffer_n, fs, params)
+    periods = _buffer_periods(signal, buffer_starts, buffer_n, fs, params)
 
     # Ownership: between the midpoints of the overlaps with the neighbouring buffers.
     ends = buffer_starts + buffer_n
@@ -572,21 +556,9 @@ def detect_cycle_starts(
     peak_idx = np.flatnonzero(scores > 0)
     phase_path = None
     if params.phase_by_grid_score:
-        totals = []
-        window = max(1, round(params.phase_window_fraction * float(np.median(periods))))
-        for b0, g in zip(buffer_starts, periods, strict=True):
-            lo_p, hi_p = np.searchsorted(peak_idx, [b0, b0 + buffer_n])
-            cand = peak_idx[lo_p:hi_p] - b0
-            if cand.size < 2:
-                totals.append(None)
-                continue
-            cand, cand_scores = _candidate_set(cand, scores[cand + b0], buffer_n, float(g))
-            if params.phase_by_height:
-                # Paper deviation (see phase_by_height): candidates collect their height.
-                frame = scored[b0 : b0 + buffer_n]
-                cand_scores = np.maximum(frame[cand] - frame.mean(), 0.0)
-            totals.append(_phase_totals(cand, cand_scores, buffer_n, float(g), window))
-        phase_path = _phase_path(totals, buffer_starts, buffer_n, periods, params)
+        phase_path = _joint_phases(
+            scored, scores, peak_idx, buffer_starts, buffer_n, periods, params
+        )
     kept: list[np.ndarray] = []
     kept_periods: list[np.ndarray] = []
     previous: np.ndarray | None = None  # absolute starts of the previous buffer
@@ -594,22 +566,10 @@ def detect_cycle_starts(
     for b_idx, (b0, g) in enumerate(zip(buffer_starts, periods, strict=True)):
         lo_p, hi_p = np.searchsorted(peak_idx, [b0, b0 + buffer_n])
         cand = peak_idx[lo_p:hi_p] - b0
-        seed = None
-        if previous is not None:
-            inside = previous[(previous >= b0) & (previous < b0 + buffer_n)] - b0
-            if inside.size:
-                seed = float(inside[0])
-            if params.seed_from_grid and previous_grid is not None and inside.size:
-                # Paper deviation: the previous buffer's grid line, fitted on all its strides,
-                # at its first point inside this buffer. A single stage-2 start can be an
-                # outlier (a stride whose landmark was weak); seeding from it moves the whole
-                # next buffer onto the other step.
-                grid_b, grid_c = previous_grid
-                first = grid_b + np.ceil((b0 - grid_b) / grid_c) * grid_c - b0
-                if 0 <= first < buffer_n:
-                    seed = float(first)
         if phase_path is not None:
             seed = float(phase_path[b_idx])  # Paper deviation: the jointly chosen phase
+        else:
+            seed = _seed_from_previous(previous, previous_grid, b0, buffer_n, params)
         local, line = _gggd_buffer(cand, scores[cand + b0], buffer_n, float(g), seed, params)
         if params.refine_fraction is not None and local.size:
             local = _refine_to_local_max(
@@ -628,6 +588,72 @@ def detect_cycle_starts(
         starts, start_periods = _consensus_landmarks(signal, starts, start_periods, params)
         starts, start_periods = _deduplicate(starts, start_periods, params.duplicate_fraction)
     return starts
+
+
+def _buffer_starts(n: int, buffer_n: int, fs: float, params: GaitDetectionParams) -> np.ndarray:
+    """Start samples of the buffers: every ``hop_s``, plus a last one ending at ``n``."""
+    hop_n = max(1, round(params.hop_s * fs))
+    buffer_starts = list(range(0, n - buffer_n + 1, hop_n))
+    if buffer_starts[-1] + buffer_n < n:
+        # Reconstruction: a last, full-length buffer ends exactly at the end of the recording.
+        buffer_starts.append(n - buffer_n)
+    return np.asarray(buffer_starts, dtype=np.int64)
+
+
+def _buffer_periods(signal, buffer_starts, buffer_n: int, fs: float, params) -> np.ndarray:
+    """The gait period g of every buffer (:func:`estimate_gait_period`), outliers re-estimated."""
+    frames = np.lib.stride_tricks.sliding_window_view(signal, buffer_n)[buffer_starts]
+    periods = _periods_from_buffers(frames, fs, params)
+    if params.period_tolerance_fraction is not None and periods.size > 2:
+        # Paper deviation (see period_tolerance_fraction): re-estimate outlying buffers near
+        # the running median of their neighbours' periods.
+        half_w = params.period_median_buffers // 2
+        reference = np.array(
+            [np.median(periods[max(0, i - half_w) : i + half_w + 1]) for i in range(periods.size)]
+        )
+        outlying = np.abs(periods / reference - 1) > params.period_tolerance_fraction
+        for i in np.flatnonzero(outlying):
+            periods[i] = _periods_from_buffers(frames[i : i + 1], fs, params, reference[i])[0]
+    return periods
+
+
+def _joint_phases(scored, scores, peak_idx, buffer_starts, buffer_n, periods, params):
+    """b_0 of every buffer, chosen jointly over the recording (``phase_by_grid_score``)."""
+    totals = []
+    window = max(1, round(params.phase_window_fraction * float(np.median(periods))))
+    for b0, g in zip(buffer_starts, periods, strict=True):
+        lo_p, hi_p = np.searchsorted(peak_idx, [b0, b0 + buffer_n])
+        cand = peak_idx[lo_p:hi_p] - b0
+        if cand.size < 2:
+            totals.append(None)
+            continue
+        cand, cand_scores = _candidate_set(cand, scores[cand + b0], buffer_n, float(g))
+        if params.phase_by_height:
+            # Paper deviation (see phase_by_height): candidates collect their height.
+            frame = scored[b0 : b0 + buffer_n]
+            cand_scores = np.maximum(frame[cand] - frame.mean(), 0.0)
+        totals.append(_phase_totals(cand, cand_scores, buffer_n, float(g), window))
+    return _phase_path(totals, buffer_starts, buffer_n, periods, params)
+
+
+def _seed_from_previous(previous, previous_grid, b0: int, buffer_n: int, params) -> float | None:
+    """b_0 of a buffer from the previous buffer's starts (None for the first buffer)."""
+    if previous is None:
+        return None
+    seed = None
+    inside = previous[(previous >= b0) & (previous < b0 + buffer_n)] - b0
+    if inside.size:
+        seed = float(inside[0])
+    if params.seed_from_grid and previous_grid is not None and inside.size:
+        # Paper deviation: the previous buffer's grid line, fitted on all its strides, at its
+        # first point inside this buffer. A single stage-2 start can be an outlier (a stride
+        # whose landmark was weak); seeding from it moves the whole next buffer onto the other
+        # step.
+        grid_b, grid_c = previous_grid
+        first = grid_b + np.ceil((b0 - grid_b) / grid_c) * grid_c - b0
+        if 0 <= first < buffer_n:
+            seed = float(first)
+    return seed
 
 
 def _gggd_buffer(cand, cand_scores, n, g, seed, params):
