@@ -32,7 +32,12 @@ from gaitcnn.cycles import GaitDetectionParams, detect_cycle_starts, overlap_win
 from gaitcnn.errors import GaitDataError
 from gaitcnn.images import ae_gdi, dense_starts, gdi, magnitude_image, valid_starts
 from gaitcnn.io import Recording
-from gaitcnn.rawwindows import GRAVITY_CHANNEL_NAMES, GRAVITY_WINDOW_S, raw_channels
+from gaitcnn.rawwindows import (
+    GRAVITY_CHANNEL_NAMES,
+    GRAVITY_WINDOW_S,
+    HEADING_CHANNEL_NAMES,
+    raw_channels,
+)
 from gaitcnn.resample import resample_recording
 
 __all__ = [
@@ -60,8 +65,10 @@ SEGMENTATIONS = ("gggd", "overlap", "dense")
 
 #: Image channels: the AE-GDI (or GDI) of a sensor, or the delay image of its norm
 #: (:func:`gaitcnn.images.magnitude_image`, AE-GDI representation only), or - raw
-#: representation only - a gravity-aligned component (:func:`gaitcnn.rawwindows.gravity_channels`).
-CHANNELS = ("acc", "gyr", "acc_mag", "gyr_mag", *GRAVITY_CHANNEL_NAMES)
+#: representation only - a gravity- or heading-aligned component
+#: (:func:`gaitcnn.rawwindows.gravity_channels`, :func:`gaitcnn.rawwindows.heading_channels`).
+_FRAME_CHANNELS = (*GRAVITY_CHANNEL_NAMES, *HEADING_CHANNEL_NAMES)
+CHANNELS = ("acc", "gyr", "acc_mag", "gyr_mag", *_FRAME_CHANNELS)
 
 #: Normalisation ``(offset, scale)`` of the norm channels: |a| in units of g around 1 g, |w| in
 #: units of pi rad/s.
@@ -172,7 +179,7 @@ class PrepareParams:
             )
 
     def _check_gravity_channels(self) -> None:
-        gravity = set(GRAVITY_CHANNEL_NAMES) & set(self.channels)
+        gravity = set(_FRAME_CHANNELS) & set(self.channels)
         if gravity and self.representation != "raw":
             raise ValueError(
                 f"the gravity-aligned channels {sorted(gravity)} need representation='raw', "

@@ -30,6 +30,7 @@ __all__ = [
     "AUGMENTS",
     "CHANNEL_SETS",
     "GRAVITY_CHANNEL_NAMES",
+    "HEADING_CHANNEL_NAMES",
     "GRAVITY_WINDOW_S",
     "RAW_WINDOW_SAMPLES",
     "ROTATABLE_CHANNELS",
@@ -39,6 +40,7 @@ __all__ = [
     "column_labels",
     "gravity_channels",
     "gravity_direction",
+    "heading_channels",
     "peer_series",
     "random_rotation_matrices",
     "raw_channels",
@@ -53,6 +55,11 @@ RAW_WINDOW_SAMPLES = 64
 #: rate about the vertical ``w . g`` (rad/s, signed) and horizontal rotation-rate magnitude.
 GRAVITY_CHANNEL_NAMES = ("acc_vert", "acc_horiz", "gyr_vert", "gyr_horiz")
 
+#: Heading-aligned channels of :func:`heading_channels`: acceleration and rotation rate along the
+#: walk's main horizontal direction of acceleration ("forward") and along ``up x forward``
+#: ("lateral"). With ``acc_vert``/``gyr_vert`` they make a whole body frame.
+HEADING_CHANNEL_NAMES = ("acc_fwd", "acc_lat", "gyr_fwd", "gyr_lat")
+
 #: Named channel sets, as front-end channel names (:class:`gaitcnn.prepare.PrepareParams`
 #: ``channels``: ``acc``/``gyr`` = the three axes, ``acc_mag``/``gyr_mag`` = the norms,
 #: :data:`GRAVITY_CHANNEL_NAMES`). Without a gyroscope the ``gyr*`` channels are left out.
@@ -61,11 +68,16 @@ GRAVITY_CHANNEL_NAMES = ("acc_vert", "acc_horiz", "gyr_vert", "gyr_horiz")
 #: rotation of the sensor. ``"gravity"``: the gravity-aligned components plus the norms,
 #: invariant to a rotation that is constant over :data:`GRAVITY_WINDOW_S` (a phone placed anew
 #: in a pocket) but, unlike the norms, they keep vertical apart from horizontal motion and the
-#: sense of turning.
+#: sense of turning. ``"body"``: a whole body frame (vertical, forward, lateral;
+#: :func:`heading_channels`) plus the norms, as invariant as ``"gravity"`` but keeping the
+#: forward and lateral motion apart.
 CHANNEL_SETS: dict[str, tuple[str, ...]] = {
     "axes": ("acc", "gyr", "acc_mag", "gyr_mag"),
     "norms": ("acc_mag", "gyr_mag"),
     "gravity": (*GRAVITY_CHANNEL_NAMES, "acc_mag", "gyr_mag"),
+    "body": (
+        "acc_vert", "acc_fwd", "acc_lat", "gyr_vert", "gyr_fwd", "gyr_lat", "acc_mag", "gyr_mag"
+    ),
 }
 
 #: Column labels of each channel (three per axes channel).
@@ -74,7 +86,7 @@ _COLUMN_LABELS = {
     "gyr": ("gx", "gy", "gz"),
     "acc_mag": ("|a|",),
     "gyr_mag": ("|w|",),
-    **{name: (name,) for name in GRAVITY_CHANNEL_NAMES},
+    **{name: (name,) for name in (*GRAVITY_CHANNEL_NAMES, *HEADING_CHANNEL_NAMES)},
 }
 
 #: Length of the centred moving mean of the acceleration that estimates the direction of
@@ -213,6 +225,65 @@ def gravity_channels(
     return out
 
 
+def heading_channels(
+    acc: np.ndarray,
+    gyr: np.ndarray | None = None,
+    *,
+    rate_hz: float = TARGET_RATE_HZ,
+    window_s: float = GRAVITY_WINDOW_S,
+) -> dict[str, np.ndarray]:
+    """Acceleration and rotation rate along the walk's forward and lateral directions.
+
+    "Forward" is the principal axis of the horizontal acceleration over the whole walk: in
+    walking the body accelerates and brakes along its heading every step, more than it sways
+    sideways, so the largest horizontal variance lies along the heading (the orientation-free
+    frame of Gadaleta & Rossi's IDNet, 2018). Its sign is chosen so that the forward
+    acceleration has a positive third moment, and "lateral" is ``up x forward``. Every step
+    depends only on the signals' geometry, so a rotation of the sensor that is constant over
+    the walk leaves the channels unchanged (up to rounding), as for :func:`gravity_channels`.
+
+    Parameters
+    ----------
+    acc : np.ndarray, shape (n_timepoints, 3)
+        Specific force in m/s^2.
+    gyr : np.ndarray, shape (n_timepoints, 3), optional
+        Angular velocity in rad/s; without it only the acceleration channels are returned.
+    rate_hz, window_s : float
+        Of the gravity estimate (:func:`gravity_direction`).
+
+    Returns
+    -------
+    dict of str to np.ndarray of float64, shape (n_timepoints,)
+        Keys of :data:`HEADING_CHANNEL_NAMES` (the ``gyr_*`` ones only with ``gyr``); zeros
+        when the walk has no horizontal acceleration.
+
+    Examples
+    --------
+    >>> t = np.arange(200) / 50.0
+    >>> acc = np.stack([np.sin(2 * np.pi * t) ** 3, 9.81 + 0 * t, 0.2 * np.cos(t)], axis=1)
+    >>> turn = np.array([[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    >>> a, b = heading_channels(acc), heading_channels(acc @ turn.T)
+    >>> bool(np.allclose(a["acc_fwd"], b["acc_fwd"]) and np.allclose(a["acc_lat"], b["acc_lat"]))
+    True
+    """
+    acc, gyr = _check_imu(acc, gyr)
+    up = gravity_direction(acc, rate_hz=rate_hz, window_s=window_s)
+    horizontal = acc - np.einsum("ij,ij->i", acc, up)[:, None] * up
+    principal = np.linalg.eigh(horizontal.T @ horizontal)[1][:, -1]
+    forward = principal - (up @ principal)[:, None] * up
+    norm = np.linalg.norm(forward, axis=1, keepdims=True)
+    forward = np.divide(forward, norm, out=np.zeros_like(forward), where=norm > 1e-9)
+    if np.sum(np.einsum("ij,ij->i", horizontal, forward) ** 3) < 0:
+        forward = -forward
+    lateral = np.cross(up, forward)
+    out = {}
+    for name, vectors in (("acc", acc), ("gyr", gyr)):
+        if vectors is not None:
+            out[f"{name}_fwd"] = np.einsum("ij,ij->i", vectors, forward)
+            out[f"{name}_lat"] = np.einsum("ij,ij->i", vectors, lateral)
+    return out
+
+
 def raw_channels(
     acc: np.ndarray,
     gyr: np.ndarray | None = None,
@@ -270,9 +341,11 @@ def raw_channels(
     if gyr is None and any(c.startswith("gyr") for c in channels):
         raise ValueError(f"channels {tuple(channels)} need a gyroscope, received gyr=None")
     vectors = {"acc": acc, "gyr": gyr}
-    gravity = {}
+    derived = {}
     if set(channels) & set(GRAVITY_CHANNEL_NAMES):
-        gravity = gravity_channels(acc, gyr, rate_hz=rate_hz, window_s=gravity_window_s)
+        derived |= gravity_channels(acc, gyr, rate_hz=rate_hz, window_s=gravity_window_s)
+    if set(channels) & set(HEADING_CHANNEL_NAMES):
+        derived |= heading_channels(acc, gyr, rate_hz=rate_hz, window_s=gravity_window_s)
     columns = []
     for name in channels:
         if name in vectors:
@@ -280,7 +353,7 @@ def raw_channels(
         elif name.endswith("_mag"):
             columns.append(np.linalg.norm(vectors[name[:3]], axis=1, keepdims=True))
         else:
-            columns.append(gravity[name][:, None])
+            columns.append(derived[name][:, None])
     return np.hstack(columns).astype(np.float32)
 
 
