@@ -312,71 +312,10 @@ def read_mcgill_file(
 
 def _parse_mcgill(lines, path: Path, cmap, timestamp_unit: str, acc_unit: str, skip_checks):
     """Lines of one file -> ``(timestamps_s, acc_m_s2, gyr_rad_s or None)``, all checks done."""
-    if not lines:
-        raise GaitDataError("empty file: expected lines of timestamp, ax, ay, az", path=path)
-    delimiter = _majority_delimiter([text for _, text in lines])
-    if not _is_numeric(_split(lines[0][1], delimiter)):
-        logger.debug("%s: line %d is a header: %r", path, lines[0][0], lines[0][1])
-        lines = lines[1:]
-        if not lines:
-            raise GaitDataError("no data lines after the header line", path=path, line=1)
-    line_numbers = [n for n, _ in lines]
-    texts = [t for _, t in lines]
-    n_cols = len(_split(texts[0], delimiter))
-
-    # Fast path: one split and one float conversion for the whole file.
-    values = None
-    if delimiter is None:
-        fields = " ".join(texts).split()
-        same_width = all(len(t.split()) == n_cols for t in texts)
-    else:
-        fields = delimiter.join(texts).split(delimiter)
-        same_width = all(t.count(delimiter) == n_cols - 1 for t in texts)
-    plain = is_plain_numeric_text("\n".join(texts))
-    if plain and same_width and len(fields) == n_cols * len(texts):
-        try:
-            values = np.array(fields, dtype=np.float64).reshape(len(texts), n_cols)
-        except ValueError:
-            values = None
-    if values is None or not np.isfinite(values).all():
-        _scan_mcgill(texts, line_numbers, delimiter, n_cols, path)
-
-    if cmap is None:
-        if n_cols == 4:
-            cmap = dict(zip(_REQUIRED_KEYS, range(4), strict=True))
-        elif n_cols == 7:
-            cmap = dict(zip(_REQUIRED_KEYS + _GYR_KEYS, range(7), strict=True))
-        else:
-            raise GaitDataError(
-                f"expected 4 columns (t, ax, ay, az) or 7 (plus gx, gy, gz), found {n_cols}; "
-                "pass column_map to describe another layout",
-                path=path,
-                line=line_numbers[0],
-            )
-    if max(cmap.values()) >= n_cols:
-        raise GaitDataError(
-            f"column_map needs column {max(cmap.values())} but the file has {n_cols} columns",
-            path=path,
-            line=line_numbers[0],
-        )
-
+    values, line_numbers = _numeric_table(lines, path)
+    cmap = _column_map(cmap, values.shape[1], path, line_numbers[0])
     where = {"path": path, "line_numbers": line_numbers, "skip_checks": skip_checks}
-    raw_t = values[:, cmap["t"]]
-    if timestamp_unit == "auto":
-        try:
-            timestamp_unit = detect_timestamp_unit(raw_t)
-        except ValueError as err:
-            raise GaitDataError(str(err), path=path) from None
-        logger.info("%s: timestamps read as %s (detected)", path, timestamp_unit)
-        check_range(  # a detected unit must give a clock, not a corrupted number
-            raw_t[:, None] * TIMESTAMP_UNITS[timestamp_unit],
-            MAX_ABS_TIMESTAMP_S,
-            what="timestamp",
-            columns=[f"{cmap['t']} (t)"],
-            unit=" s",
-            **where,
-        )
-    timestamps_s = raw_t * TIMESTAMP_UNITS[timestamp_unit]
+    timestamps_s = _timestamps_s(values[:, cmap["t"]], timestamp_unit, cmap, where)
     steps_s = np.diff(np.unique(timestamps_s))
     rate_hz = 1.0 / float(np.median(steps_s)) if steps_s.size else 1.0
 
@@ -409,6 +348,83 @@ def _parse_mcgill(lines, path: Path, cmap, timestamp_unit: str, acc_unit: str, s
             gyr = gyroscope_to_rad_s(gyr, columns=gyr_names, **where)
             warn_if_constant(gyr, what="gyroscope", path=path)
     return timestamps_s, acc_m_s2, gyr
+
+
+def _numeric_table(lines, path: Path) -> tuple[np.ndarray, list[int]]:
+    """``(line number, text)`` pairs -> a float table and the line numbers of its rows.
+
+    A first line that is not numeric is a header and skipped. The whole file is split and
+    converted at once; a file that fails that is scanned line by line for the first bad one.
+    """
+    if not lines:
+        raise GaitDataError("empty file: expected lines of timestamp, ax, ay, az", path=path)
+    delimiter = _majority_delimiter([text for _, text in lines])
+    if not _is_numeric(_split(lines[0][1], delimiter)):
+        logger.debug("%s: line %d is a header: %r", path, lines[0][0], lines[0][1])
+        lines = lines[1:]
+        if not lines:
+            raise GaitDataError("no data lines after the header line", path=path, line=1)
+    line_numbers = [n for n, _ in lines]
+    texts = [t for _, t in lines]
+    n_cols = len(_split(texts[0], delimiter))
+    values = None
+    if delimiter is None:
+        fields = " ".join(texts).split()
+        same_width = all(len(t.split()) == n_cols for t in texts)
+    else:
+        fields = delimiter.join(texts).split(delimiter)
+        same_width = all(t.count(delimiter) == n_cols - 1 for t in texts)
+    plain = is_plain_numeric_text("\n".join(texts))
+    if plain and same_width and len(fields) == n_cols * len(texts):
+        try:
+            values = np.array(fields, dtype=np.float64).reshape(len(texts), n_cols)
+        except ValueError:
+            values = None
+    if values is None or not np.isfinite(values).all():
+        _scan_mcgill(texts, line_numbers, delimiter, n_cols, path)
+    return values, line_numbers
+
+
+def _column_map(cmap, n_cols: int, path: Path, first_line: int) -> dict:
+    """The column of every quantity: ``cmap`` checked, or the layout implied by ``n_cols``."""
+    if cmap is None:
+        if n_cols == 4:
+            cmap = dict(zip(_REQUIRED_KEYS, range(4), strict=True))
+        elif n_cols == 7:
+            cmap = dict(zip(_REQUIRED_KEYS + _GYR_KEYS, range(7), strict=True))
+        else:
+            raise GaitDataError(
+                f"expected 4 columns (t, ax, ay, az) or 7 (plus gx, gy, gz), found {n_cols}; "
+                "pass column_map to describe another layout",
+                path=path,
+                line=first_line,
+            )
+    if max(cmap.values()) >= n_cols:
+        raise GaitDataError(
+            f"column_map needs column {max(cmap.values())} but the file has {n_cols} columns",
+            path=path,
+            line=first_line,
+        )
+    return cmap
+
+
+def _timestamps_s(raw_t: np.ndarray, timestamp_unit: str, cmap: dict, where: dict) -> np.ndarray:
+    """The time column in seconds; an ``auto`` unit is detected and must give a clock."""
+    if timestamp_unit == "auto":
+        try:
+            timestamp_unit = detect_timestamp_unit(raw_t)
+        except ValueError as err:
+            raise GaitDataError(str(err), path=where["path"]) from None
+        logger.info("%s: timestamps read as %s (detected)", where["path"], timestamp_unit)
+        check_range(  # a detected unit must give a clock, not a corrupted number
+            raw_t[:, None] * TIMESTAMP_UNITS[timestamp_unit],
+            MAX_ABS_TIMESTAMP_S,
+            what="timestamp",
+            columns=[f"{cmap['t']} (t)"],
+            unit=" s",
+            **where,
+        )
+    return raw_t * TIMESTAMP_UNITS[timestamp_unit]
 
 
 def _scan_mcgill(
