@@ -210,28 +210,10 @@ def make_split(
     # --- same-day probe: the rest of day 1, outside the guard of every training image ------
     same_idx = same_labels = same_groups = None
     if config.same_day:
-        free = day1.copy()
-        free[train_all] = False
-        cand = np.flatnonzero(free)
-        free[cand[spans_overlap(train_all, cand, recording_index, starts, gb, ga)]] = False
-        n_probe = t_pos.size  # [P] an equal quantity
-        p_blocks = _take_blocks(blocks_of(free & (subject_ids == subject)), n_probe, rng)
-        n_got = sum(b.size for b in p_blocks)
-        n_blocks = {s: blocks_of(free & (subject_ids == s)) for s in others}
-        i_blocks = _round_robin_blocks(n_blocks, n_got, rng)
-        if n_got == n_probe and sum(b.size for b in i_blocks) == n_got:
-            sp, yp, gp = _concat(p_blocks, 1, 0)
-            sn, yn, gn = _concat(i_blocks, 0, len(p_blocks))
-            same_idx = np.concatenate([sp, sn])
-            same_labels = np.concatenate([yp, yn])
-            same_groups = np.concatenate([gp, gn])
-        else:
-            logger.warning(
-                "subject %s rep %s: day 1 too short for a same-day probe of %d cycles",
-                subject,
-                rep,
-                n_probe,
-            )
+        same_idx, same_labels, same_groups = _same_day_probe(
+            day1, train_all, t_pos.size, subject_ids, subject, blocks_of, rng,
+            where=(recording_index, starts, gb, ga), label=f"subject {subject} rep {rep}",
+        )  # fmt: skip
 
     # --- different-day probe: all of day 2, plus as many impostor cycles --------------------
     d_pos_blocks = blocks_of(day2 & (subject_ids == subject), True)
@@ -251,6 +233,33 @@ def make_split(
         diff_labels=np.concatenate([ydp, ydn]),
         diff_groups=np.concatenate([gdp, gdn]),
     )
+
+
+def _same_day_probe(
+    free, train_all, n_probe, subject_ids, subject, blocks_of, rng, *, where, label
+):
+    """The same-day probe from ``free`` (day 1) minus the training images and their guards.
+
+    ``n_probe`` genuine cycles ([P] "an equal quantity") and as many impostor cycles from the
+    other subjects; ``(None, None, None)`` if day 1 is too short for that.
+    """
+    recording_index, starts, gb, ga = where
+    free = free.copy()
+    free[train_all] = False
+    cand = np.flatnonzero(free)
+    free[cand[spans_overlap(train_all, cand, recording_index, starts, gb, ga)]] = False
+    p_blocks = _take_blocks(blocks_of(free & (subject_ids == subject)), n_probe, rng)
+    n_got = sum(b.size for b in p_blocks)
+    others = sorted(int(s) for s in np.unique(subject_ids) if s != subject)
+    i_blocks = _round_robin_blocks(
+        {s: blocks_of(free & (subject_ids == s)) for s in others}, n_got, rng
+    )
+    if n_got != n_probe or sum(b.size for b in i_blocks) != n_got:
+        logger.warning("%s: day 1 too short for a same-day probe of %d cycles", label, n_probe)
+        return None, None, None
+    sp, yp, gp = _concat(p_blocks, 1, 0)
+    sn, yn, gn = _concat(i_blocks, 0, len(p_blocks))
+    return np.concatenate([sp, sn]), np.concatenate([yp, yn]), np.concatenate([gp, gn])
 
 
 def eligible_subjects(image_set, config: AuthConfig) -> list:
