@@ -1252,12 +1252,7 @@ def _write_ouisir(
     progress: bool | None = False,
 ) -> SimulationResult:
     """Write the data set of :func:`simulate_ouisir` into ``root`` (no staging)."""
-    bad = [s for s in subsets if s not in ("automatic", "manual")]
-    if bad:
-        raise ValueError(f"unknown subsets {bad!r}; expected 'automatic' and/or 'manual'")
-    bad = [s for s in sensors if s not in _OUISIR_SENSORS]
-    if bad:
-        raise ValueError(f"unknown sensors {bad!r}; expected some of {sorted(_OUISIR_SENSORS)}")
+    _check_ouisir_choices(subsets, sensors)
     preset, rotated = _variant_parts("waist", variant)
     ids = _ouisir_subject_ids(n_subjects, seed)
     files: list[Path] = []
@@ -1284,20 +1279,9 @@ def _write_ouisir(
                 session, motion, t, need, rotated=rotated, key=(seed, k, s_idx)
             )
             starts = motion["cycle_starts_s"]
-            crops = []
-            if "automatic" in subsets:
-                rel = Path("AutomaticExtractionData_IMUZCenter") / ouisir_automatic_filename(
-                    sid, s_idx
-                )
-                crops.append((rel, "center", off_auto, d_auto, dict(duplicate_last_line=True)))
-            if "manual" in subsets:
-                for sensor in sensors:
-                    rel = (
-                        Path("ManualExtractionData")
-                        / _OUISIR_SENSORS[sensor]
-                        / ouisir_manual_filename(sid, f"Walk{s_idx + 1}")
-                    )
-                    crops.append((rel, sensor, off_man, d_man, dict(decimals=6)))
+            crops = _ouisir_crops(
+                sid, s_idx, subsets, sensors, (off_auto, d_auto), (off_man, d_man)
+            )
             for rel, sensor, off, dur, fmt in crops:
                 i0 = round(off * fs)
                 n = round(dur * fs)
@@ -1335,6 +1319,32 @@ def _write_ouisir(
     )
     _save_truth(root, truth)
     return SimulationResult(root, tuple(files), truth)
+
+
+def _check_ouisir_choices(subsets, sensors) -> None:
+    bad = [s for s in subsets if s not in ("automatic", "manual")]
+    if bad:
+        raise ValueError(f"unknown subsets {bad!r}; expected 'automatic' and/or 'manual'")
+    bad = [s for s in sensors if s not in _OUISIR_SENSORS]
+    if bad:
+        raise ValueError(f"unknown sensors {bad!r}; expected some of {sorted(_OUISIR_SENSORS)}")
+
+
+def _ouisir_crops(sid, s_idx: int, subsets, sensors, automatic, manual) -> list:
+    """``(relative path, sensor, offset s, duration s, format)`` of every file of one walk.
+
+    ``automatic`` and ``manual`` are the (offset, duration) of the two subsets' crops.
+    """
+    crops = []
+    if "automatic" in subsets:
+        rel = Path("AutomaticExtractionData_IMUZCenter") / ouisir_automatic_filename(sid, s_idx)
+        crops.append((rel, "center", *automatic, dict(duplicate_last_line=True)))
+    if "manual" in subsets:
+        for sensor in sensors:
+            name = ouisir_manual_filename(sid, f"Walk{s_idx + 1}")
+            rel = Path("ManualExtractionData") / _OUISIR_SENSORS[sensor] / name
+            crops.append((rel, sensor, *manual, dict(decimals=6)))
+    return crops
 
 
 def _android_timestamps_ms(

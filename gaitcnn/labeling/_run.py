@@ -184,34 +184,14 @@ def run_labeling(
         scores rank the true subject first; sequences without images count as errors),
         ``top5``, ``cmc``, ``accuracy_by_n``, model size and cost, times, memory.
     """
-    from gaitcnn.cache import CacheRows, read_image_set
+    from gaitcnn.cache import CacheRows
     from gaitcnn.estimator import GaitModel
-    from gaitcnn.prepare import default_cache_dir, prepare_dataset
 
     started = time.perf_counter()
-    if params.model.is_peer:  # fail before touching any data when the optional peers are missing
-        from gaitcnn.peers.minirocket import require_aeon
-
-        require_aeon()
     out_dir = Path(out_dir)
-    cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    root, data_label, source = resolve_data(
-        data_root, cache_dir, n_simulated, simulation_variant, params.sensor
+    cache, meta, prep, split, root, data_label = _prepared_split(
+        params, data_root, cache_dir, n_simulated, simulation_variant, workers, progress
     )
-    channels, first = data_channels(params, root)
-    prep = params.prepare_params(channels=channels)
-    try:
-        cache = prepare_dataset(prep, root, cache_dir=cache_dir, source=source, workers=workers,
-                                progress=progress)  # fmt: skip
-    except GaitDataError as exc:
-        if "has no gyroscope" not in exc.problem:
-            raise
-        raise _mixed_sensors(first, exc.path) from exc
-    meta = read_image_set(cache, expected_params=prep.to_dict(), load_images=False)
-    asked = params.model.channels
-    check_one_kind_of_sensor(meta.recordings, asked is not None and not any(
-        c.startswith("gyr") for c in asked))  # fmt: skip
-    split = make_split(meta, params.n_subjects, params.seed)
     prepare_s = time.perf_counter() - started
 
     model = GaitModel.from_config(params.model, verbose=verbose)
@@ -266,6 +246,39 @@ def run_labeling(
     results["peak_memory"] = peak_rss_mb()
     _write_outputs(out_dir, params, prep, split, fused["all"], scores, results, root, data_root)
     return results
+
+
+def _prepared_split(params, data_root, cache_dir, n_simulated, variant, workers, progress):
+    """Prepare (or reuse) the image cache of the run's data and draw the subjects.
+
+    Returns ``(cache path, cache metadata, PrepareParams, LabelingSplit, data root, data
+    label)``.
+    """
+    from gaitcnn.cache import read_image_set
+    from gaitcnn.prepare import default_cache_dir, prepare_dataset
+
+    if params.model.is_peer:  # fail before touching any data when the optional peers are missing
+        from gaitcnn.peers.minirocket import require_aeon
+
+        require_aeon()
+    cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    root, data_label, source = resolve_data(
+        data_root, cache_dir, n_simulated, variant, params.sensor
+    )
+    channels, first = data_channels(params, root)
+    prep = params.prepare_params(channels=channels)
+    try:
+        cache = prepare_dataset(prep, root, cache_dir=cache_dir, source=source, workers=workers,
+                                progress=progress)  # fmt: skip
+    except GaitDataError as exc:
+        if "has no gyroscope" not in exc.problem:
+            raise
+        raise _mixed_sensors(first, exc.path) from exc
+    meta = read_image_set(cache, expected_params=prep.to_dict(), load_images=False)
+    asked = params.model.channels
+    check_one_kind_of_sensor(meta.recordings, asked is not None and not any(
+        c.startswith("gyr") for c in asked))  # fmt: skip
+    return cache, meta, prep, make_split(meta, params.n_subjects, params.seed), root, data_label
 
 
 def _accuracy_by_fusion(scores, split) -> dict[str, float]:
