@@ -12,7 +12,7 @@ FW_ARGS = $(if $(FRAMEWORK),--framework $(FRAMEWORK))
 OUT ?= results$(if $(filter tflearn,$(FRAMEWORK)),/tflearn)
 # BUDGET=hour: the drivers' documented cuts (bfloat16, fewer Figure 6/7/9 points) that fit
 # Tables 1-2 and Figures 6-9 in an hour on 2 cores; the default of reproduce-all (FULL=1: the
-# paper's whole protocol, about six hours here). Empty for the single targets: the paper's.
+# paper's whole protocol, over four hours here). Empty for the single targets: the paper's.
 BUDGET ?=
 BUDGET_ARGS = $(if $(BUDGET),--budget $(BUDGET))
 PYTEST_ARGS ?= -n 2

@@ -47,11 +47,40 @@ workers_option = click.option(
 
 __all__ = [
     "cache_dir_option",
+    "parse_channels",
     "parse_set",
     "sensor_option",
     "subset_option",
     "workers_option",
 ]
+
+
+def parse_channels(text: str | None) -> tuple[str, ...] | None:
+    """``--channels``: comma-separated channel names, or the name of a set of
+    :data:`gaitcnn.rawwindows.CHANNEL_SETS` (``axes``, ``norms``, ``gravity``, ``body``).
+
+    Examples
+    --------
+    >>> parse_channels("acc, acc_mag")
+    ('acc', 'acc_mag')
+    >>> parse_channels("norms")
+    ('acc_mag', 'gyr_mag')
+    """
+    from gaitcnn.rawwindows import CHANNEL_SETS
+
+    if not text:
+        return None
+    if text.strip() in CHANNEL_SETS:
+        return CHANNEL_SETS[text.strip()]
+    return tuple(c.strip() for c in text.split(","))
+
+
+#: ``--channels``: what the labeling and verification protocols read.
+CHANNELS_HELP = (
+    "Channels to read: comma-separated names (e.g. acc or acc,acc_mag) or a set - axes, norms, "
+    "gravity (gravity-aligned), body (vertical/forward/lateral) [default: the preset's; their "
+    "accelerometer-only variant when the data have no gyroscope]."
+)
 
 
 def parse_set(values, *, dotted: bool = False) -> dict:

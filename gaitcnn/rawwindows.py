@@ -30,8 +30,8 @@ __all__ = [
     "AUGMENTS",
     "CHANNEL_SETS",
     "GRAVITY_CHANNEL_NAMES",
-    "HEADING_CHANNEL_NAMES",
     "GRAVITY_WINDOW_S",
+    "HEADING_CHANNEL_NAMES",
     "RAW_WINDOW_SAMPLES",
     "ROTATABLE_CHANNELS",
     "RotationAugment",
@@ -76,7 +76,14 @@ CHANNEL_SETS: dict[str, tuple[str, ...]] = {
     "norms": ("acc_mag", "gyr_mag"),
     "gravity": (*GRAVITY_CHANNEL_NAMES, "acc_mag", "gyr_mag"),
     "body": (
-        "acc_vert", "acc_fwd", "acc_lat", "gyr_vert", "gyr_fwd", "gyr_lat", "acc_mag", "gyr_mag"
+        "acc_vert",
+        "acc_fwd",
+        "acc_lat",
+        "gyr_vert",
+        "gyr_fwd",
+        "gyr_lat",
+        "acc_mag",
+        "gyr_mag",
     ),
 }
 

@@ -7,7 +7,9 @@ from pathlib import Path
 import click
 
 from gaitcnn._cliutil import (
+    CHANNELS_HELP,
     cache_dir_option,
+    parse_channels,
     parse_set,
     sensor_option,
     subset_option,
@@ -58,8 +60,7 @@ def _method_help() -> str:
     "--channels",
     default=None,
     metavar="NAMES",
-    help="Channels to read, comma-separated (e.g. acc or acc,acc_mag) [default: the preset's; "
-    "their accelerometer-only variant when the data have no gyroscope].",
+    help=CHANNELS_HELP,
 )
 @click.option(
     "--method",
@@ -160,7 +161,7 @@ def labeling_command(n_subjects, data_root, variant, subset, sensor, channels, m
             preset, n_subjects=n_subjects, subset=subset, sensor=sensor, seed=seed, method=method,
             epochs=epochs, edge=edge, hparams=hparams or None, precision=precision,
             framework=framework, global_clipnorm=global_clipnorm, augment=augment,
-            channels=tuple(c.strip() for c in channels.split(",")) if channels else None,
+            channels=parse_channels(channels),
         )  # fmt: skip
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None

@@ -8,7 +8,9 @@ from pathlib import Path
 import click
 
 from gaitcnn._cliutil import (
+    CHANNELS_HELP,
     cache_dir_option,
+    parse_channels,
     parse_set,
     sensor_option,
     subset_option,
@@ -72,8 +74,7 @@ def _check_out(out: Path, overwrite: bool) -> bool:
     "--channels",
     default=None,
     metavar="NAMES",
-    help="Channels of every row, comma-separated [default: the preset's]. For a phone that "
-    "turns in a pocket: acc_mag,gyr_mag or acc_vert,acc_horiz,gyr_vert,gyr_horiz,acc_mag,gyr_mag.",
+    help=CHANNELS_HELP + " For a phone that turns in a pocket: norms, gravity or body.",
 )
 @click.option(
     "--subjects",
@@ -171,7 +172,7 @@ def verification_command(
             seed=seed,
             epochs=epochs,
             rows=_rows(methods),
-            channels=tuple(c.strip() for c in channels.split(",")) if channels else None,
+            channels=parse_channels(channels),
         )
         hparams = _row_hparams(parse_set(sets, dotted=True))
     except ValueError as exc:
