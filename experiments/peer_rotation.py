@@ -6,7 +6,8 @@ SIMULATED data only (issue 15). Every cell is one run of the labeling protocol
 subjects, ``--seed``), the chosen subjects' gallery walks for training and their probe walks
 for testing, with one peer of :data:`gaitcnn.peers.PEERS` on windows of one channel set of
 :data:`gaitcnn.rawwindows.CHANNEL_SETS` (``axes``: the sensor axes and norms; ``norms``;
-``gravity``: gravity-aligned components and norms), on the ``default`` or ``rotated``
+``gravity``: gravity-aligned components and norms; ``body``: vertical, forward and lateral
+components and norms), on the ``default`` or ``rotated``
 simulator variant (every walk's sensor turned by a random rotation). Windows are the peers'
 (1.28 s every 0.16 s, gallery and probe); a probe walk is labelled by the mean of its windows'
 ridge scores.
@@ -41,7 +42,7 @@ FULL = {"k": 100, "n_simulated": 744, "peer_params": {}}
 QUICK = {"k": 6, "n_simulated": 8, "peer_params": "test"}
 
 VARIANTS = ("default", "rotated")
-CHANNELS = ("axes", "norms", "gravity")
+CHANNELS = ("axes", "norms", "gravity", "body")
 
 
 def run_cell(peer: str, variant: str, channels: str, k: int, seed: int, size: dict, cache_dir):
