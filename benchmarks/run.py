@@ -142,7 +142,42 @@ def write_markdown(result: dict, path: Path) -> None:
     if result["errors"]:
         lines += ["", "## Failed benchmarks", ""]
         lines += [f"- {k}: {v.splitlines()[-1]}" for k, v in result["errors"].items()]
+    lines += _long_runs_section(path.with_name(LONG_RUNS))
+    lines += _targets_section(path.with_name("TARGETS.md"))
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+#: Runs too long for ``make bench`` (``make reproduce-all``), measured once with the command
+#: they name and recorded here by hand, with their parts.
+LONG_RUNS = "long_runs.json"
+
+
+def _long_runs_section(path: Path) -> list[str]:
+    """RESULTS.md rows of :data:`LONG_RUNS`: what ran, when, how long, on what load."""
+    if not path.exists():
+        return []
+    lines = [
+        "",
+        f"## Long runs (measured once; {path.name})",
+        "",
+        "| run | wall | when | command | parts | notes |",
+        "|---|---:|---|---|---|---|",
+    ]
+    for run in json.loads(path.read_text(encoding="utf-8"))["runs"]:
+        parts = "; ".join(f"{k} {v:.0f} s" for k, v in run["parts_s"].items())
+        lines.append(
+            f"| {run['name']} | {run['wall_s'] / 60:.1f} min | {run['measured_utc']} | "
+            f"`{run['command']}` | {parts} | {run['notes']} |"
+        )
+    return lines
+
+
+def _targets_section(path: Path) -> list[str]:
+    """The targets table of TARGETS.md, so that RESULTS.md lists each target beside the data."""
+    if not path.exists():
+        return []
+    table = [line for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("|")]
+    return ["", f"## Targets (from {path.name})", "", *table]
 
 
 def _merged(previous: dict, result: dict) -> dict:
@@ -163,6 +198,12 @@ def main(argv=None) -> int:
     parser.add_argument("--only", nargs="*", choices=BENCHES, default=None)
     parser.add_argument("--markdown", default=None, help="default: RESULTS.md beside --out")
     parser.add_argument(
+        "--markdown-only",
+        action="store_true",
+        help="only re-write the Markdown summary from the existing --out file (after editing "
+        "TARGETS.md or long_runs.json)",
+    )
+    parser.add_argument(
         "--merge",
         action="store_true",
         help="keep the entries of the benchmarks not run now from the existing --out file "
@@ -170,6 +211,11 @@ def main(argv=None) -> int:
     )
     args = parser.parse_args(argv)
     out = Path(args.out)
+    markdown = Path(args.markdown) if args.markdown else out.with_name("RESULTS.md")
+    if args.markdown_only:
+        write_markdown(json.loads(out.read_text(encoding="utf-8")), markdown)
+        print(f"[bench] wrote {markdown}", file=sys.stderr)
+        return 0
     entries, errors, timings = [], {}, {}
     for name in args.only or BENCHES:
         start = time.perf_counter()
@@ -201,7 +247,7 @@ def main(argv=None) -> int:
         result = _merged(json.loads(out.read_text(encoding="utf-8")), result)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    write_markdown(result, Path(args.markdown) if args.markdown else out.with_name("RESULTS.md"))
+    write_markdown(result, markdown)
     print(f"[bench] wrote {out}", file=sys.stderr)
     return 1 if errors else 0
 

@@ -62,7 +62,7 @@ def test_table1_structure(table1_run):
         for metric in ("accuracy", "precision", "recall", "eer", "auc"):
             assert 0.0 <= float(r[f"{metric}_mean"]) <= 1.0
     config = json.loads((out / "config.json").read_text())
-    assert config["simulated"] is True and config["seed"] == 0
+    assert config["simulated"] is True and config["seed"] == 0 and config["budget"] == "paper"
     assert config["auth_config"]["train"]["epochs"] == 1
     assert config["n_classifiers"] == 2  # subject 2 (vs 1 and 3) x 2 repetitions
     assert "tensorflow-cpu" in config["versions"] or "keras" in config["versions"]
