@@ -241,11 +241,13 @@ def heading_channels(
 ) -> dict[str, np.ndarray]:
     """Acceleration and rotation rate along the walk's forward and lateral directions.
 
-    "Forward" is the principal axis of the horizontal acceleration over the whole walk: in
-    walking the body accelerates and brakes along its heading every step, more than it sways
-    sideways, so the largest horizontal variance lies along the heading (the orientation-free
-    frame of Gadaleta & Rossi's IDNet, 2018). Its sign is chosen so that the forward
-    acceleration has a positive third moment, and "lateral" is ``up x forward``. Every step
+    "Forward" is the principal axis of the horizontal acceleration over the whole walk, on the
+    assumption that the body accelerates and brakes along its heading more than it sways
+    sideways (the orientation-free frame of Gadaleta & Rossi's IDNet, 2018). Where the two are
+    close the axis jumps between walks of one person, as on the simulator
+    (docs/results-simulated/body_frame.md); prefer :func:`gravity_channels` there. Its sign
+    is chosen so that the forward acceleration has a positive third moment, and "lateral" is
+    ``up x forward``. Every step
     depends only on the signals' geometry, so a rotation of the sensor that is constant over
     the walk leaves the channels unchanged (up to rounding), as for :func:`gravity_channels`.
 
