@@ -247,9 +247,9 @@ def heading_channels(
     close the axis jumps between walks of one person, as on the simulator
     (docs/results-simulated/body_frame.md); prefer :func:`gravity_channels` there. Its sign
     is chosen so that the forward acceleration has a positive third moment, and "lateral" is
-    ``up x forward``. Every step
-    depends only on the signals' geometry, so a rotation of the sensor that is constant over
-    the walk leaves the channels unchanged (up to rounding), as for :func:`gravity_channels`.
+    ``up x forward``. Every step depends only on the signals' geometry, so a rotation of the
+    sensor that is constant over the walk leaves the channels unchanged (up to rounding), as
+    for :func:`gravity_channels`.
 
     Parameters
     ----------
