@@ -12,6 +12,7 @@ from gaitcnn.rawwindows import (
     column_labels,
     gravity_channels,
     gravity_direction,
+    heading_channels,
     raw_channels,
 )
 from gaitcnn.simulate import apply_rotation, random_rotation, simulate_walk
@@ -176,3 +177,37 @@ class TestPrepareGravityChannels:
         np.testing.assert_allclose(images[1, 0, :, :3], segment.acc[window], rtol=1e-6)
         np.testing.assert_allclose(images[1, 0, :, 3], g["gyr_horiz"][window], rtol=1e-5)
         np.testing.assert_allclose(images[1, 0, :, 5], g["acc_vert"][window], rtol=1e-5)
+
+
+class TestBehaviourHeading:
+    """Body-frame channels (vertical, forward, lateral): docs/results-simulated/body_frame.md."""
+
+    def test_invariant_to_a_constant_rotation(self, walk):
+        base = raw_channels(walk.acc, walk.gyr, kind="body")
+        assert base.shape == (walk.acc.shape[0], 8)
+        for seed in range(3):
+            acc, gyr = _rotated(walk, seed)
+            np.testing.assert_allclose(raw_channels(acc, gyr, kind="body"), base, atol=1e-4)
+
+    def test_forward_is_the_main_horizontal_axis_and_lateral_completes_the_frame(self):
+        t = np.arange(500) / 50.0
+        # whole periods in the 2 s gravity window, so the gravity estimate is exact
+        sway = 3.0 * np.sin(2 * np.pi * 1.0 * t) + 1.5 * np.sin(2 * np.pi * 2.0 * t + 0.4)
+        acc = np.stack([0.3 * np.sin(2 * np.pi * 0.5 * t), 9.81 + 0 * t, sway], axis=1)
+        gyr = np.stack([np.ones_like(t), 2 * np.ones_like(t), 3 * np.ones_like(t)], axis=1)
+        out = heading_channels(acc, gyr)
+        # forward is the sensor z axis (up to its sign); lateral is then x (up = +y)
+        np.testing.assert_allclose(np.abs(out["acc_fwd"][100:-100]), np.abs(sway[100:-100]),
+                                   atol=0.05)  # fmt: skip
+        sign = np.sign(np.sum(out["acc_fwd"] * sway))
+        np.testing.assert_allclose(out["gyr_fwd"][100:-100], 3 * sign, atol=0.05)
+        np.testing.assert_allclose(np.abs(out["gyr_lat"][100:-100]), 1.0, atol=0.05)
+        assert np.sum(out["acc_fwd"] ** 3) > 0  # the sign rule
+
+    def test_cli_takes_a_set_name(self):
+        from gaitcnn._cliutil import parse_channels
+
+        assert parse_channels("body") == CHANNEL_SETS["body"]
+        assert parse_channels(" gravity ") == CHANNEL_SETS["gravity"]
+        assert parse_channels("acc, acc_mag") == ("acc", "acc_mag")
+        assert parse_channels("") is None
