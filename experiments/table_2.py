@@ -139,7 +139,7 @@ def labeling_run(
         seed=size["seed"],
         hparams=model_hparams(size, method, extra_hparams) or None,
         framework=size.get("framework", "keras"),
-        precision=size.get("precision", "float32"),
+        precision=size["precision"],
     )
     run_params = params.to_dict()
     for name, default in _LATER_MODEL_FIELDS.items():

@@ -25,7 +25,7 @@ from typing import Any
 
 from gaitcnn.errors import GaitDataError
 from gaitcnn.fusion import FUSIONS
-from gaitcnn.rawwindows import AUGMENTS, ROTATABLE_CHANNELS
+from gaitcnn.rawwindows import AUGMENTS, RotationAugment
 from gaitcnn.registry import METHODS, NETWORKS, PEERS
 
 __all__ = [
@@ -297,13 +297,7 @@ class ModelConfig:
                 f"method={self.method!r}, framework={self.framework!r}, "
                 f"representation={representation!r}"
             )
-        refused = [c for c in self.default_channels if c not in ROTATABLE_CHANNELS]
-        if refused:
-            raise ValueError(
-                f"augment={self.augment!r} turns sensor axes and keeps their norms; it cannot "
-                f"turn {refused}. Received: channels={self.default_channels!r}; use channels "
-                f"from {ROTATABLE_CHANNELS}"
-            )
+        RotationAugment(self.default_channels)  # refuses channels it cannot turn
 
     def _check_tflearn(self) -> None:
         """Refuse, in one line, what the tflearn training loop cannot build or run."""

@@ -221,7 +221,13 @@ def gravity_channels(
     (10.258, 0.0)
     """
     acc, gyr = _check_imu(acc, gyr)
-    up = gravity_direction(acc, rate_hz=rate_hz, window_s=window_s)
+    return _vertical_horizontal(
+        acc, gyr, gravity_direction(acc, rate_hz=rate_hz, window_s=window_s)
+    )
+
+
+def _vertical_horizontal(acc, gyr, up) -> dict[str, np.ndarray]:
+    """:func:`gravity_channels` given the gravity direction ``up`` of every sample."""
     out = {}
     for name, vectors in (("acc", acc), ("gyr", gyr)):
         if vectors is None:
@@ -276,7 +282,11 @@ def heading_channels(
     True
     """
     acc, gyr = _check_imu(acc, gyr)
-    up = gravity_direction(acc, rate_hz=rate_hz, window_s=window_s)
+    return _forward_lateral(acc, gyr, gravity_direction(acc, rate_hz=rate_hz, window_s=window_s))
+
+
+def _forward_lateral(acc, gyr, up) -> dict[str, np.ndarray]:
+    """:func:`heading_channels` given the gravity direction ``up`` of every sample."""
     horizontal = acc - np.einsum("ij,ij->i", acc, up)[:, None] * up
     principal = np.linalg.eigh(horizontal.T @ horizontal)[1][:, -1]
     forward = principal - (up @ principal)[:, None] * up
@@ -351,10 +361,12 @@ def raw_channels(
         raise ValueError(f"channels {tuple(channels)} need a gyroscope, received gyr=None")
     vectors = {"acc": acc, "gyr": gyr}
     derived = {}
-    if set(channels) & set(GRAVITY_CHANNEL_NAMES):
-        derived |= gravity_channels(acc, gyr, rate_hz=rate_hz, window_s=gravity_window_s)
-    if set(channels) & set(HEADING_CHANNEL_NAMES):
-        derived |= heading_channels(acc, gyr, rate_hz=rate_hz, window_s=gravity_window_s)
+    gravity, heading = (bool(set(channels) & set(names)) for names in
+                        (GRAVITY_CHANNEL_NAMES, HEADING_CHANNEL_NAMES))  # fmt: skip
+    if gravity or heading:  # one gravity estimate for both frames
+        up = gravity_direction(acc, rate_hz=rate_hz, window_s=gravity_window_s)
+        derived |= _vertical_horizontal(acc, gyr, up) if gravity else {}
+        derived |= _forward_lateral(acc, gyr, up) if heading else {}
     columns = []
     for name in channels:
         if name in vectors:
@@ -497,7 +509,8 @@ class RotationAugment:
         if refused:
             raise ValueError(
                 f"augment='rotate' turns sensor axes and keeps their norms; it cannot turn the "
-                f"channels {refused} (use channels from {ROTATABLE_CHANNELS})"
+                f"channels {refused}; use channels from {ROTATABLE_CHANNELS}. Received: "
+                f"channels={self.channels!r}"
             )
         labels = column_labels(self.channels)
         #: Column positions of each 3-axis sensor present, e.g. ((0, 1, 2), (3, 4, 5)).

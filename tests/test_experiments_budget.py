@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 from pathlib import Path
@@ -43,7 +44,7 @@ def test_quick_ignores_the_budget():
 
 
 def _size(argv):
-    parser = __import__("argparse").ArgumentParser()
+    parser = argparse.ArgumentParser()
     table_2.add_common_arguments(parser, "results/x")
     return table_2.resolve_size(parser.parse_args(argv))
 
