@@ -7,8 +7,11 @@ the peak memory of one method is not inflated by another. All see the same data,
 same subject draw (``--seed``) and the same gallery/probe walks. ``--methods`` adds the peers
 MultiRocket and RDST; ``--settings`` adds data settings beside the default: ``hard`` and
 ``rotated`` (simulator variants; the sensor turns between gallery and probe walks in
-``rotated``) and ``android`` (the accelerometer-only phone walks, ``--sensor android``). Writes
-``comparison.md``, ``comparison.csv``, ``comparison.png`` and ``config.json``.
+``rotated``) and ``android`` (the accelerometer-only phone walks, ``--sensor android``). By
+default K = 100 runs with seeds 0-2 and K = 744 with seed 0 (``--seeds`` for others);
+``--finished-only`` tabulates the finished runs of a partial grid without training. Writes
+``comparison.md`` (the seeds summarised, wall time also as a multiple of MiniRocket's),
+``comparison.csv`` (one row per run), ``comparison.png`` and ``config.json``.
 """
 
 from __future__ import annotations
@@ -44,10 +47,11 @@ SETTINGS = {
     "android": ("default", ("--subset", "manual", "--sensor", "android")),
 }
 
-#: Full size: the paper's K = 744 and a small gallery (K = 100).
-FULL = {"k": (100, 744), "seed": 0, "n_simulated": None, "epochs": None}
+#: Full size: a small gallery (K = 100) over three subject draws and the paper's K = 744 over
+#: one (``seeds``: the seeds of each K; ``--seeds`` gives every K the same ones).
+FULL = {"k": (100, 744), "seeds": {100: (0, 1, 2), 744: (0,)}, "n_simulated": None, "epochs": None}
 #: --quick: a tiny simulated set and one epoch, for tests. Numbers mean nothing.
-QUICK = {"k": (4,), "seed": 0, "n_simulated": 8, "epochs": 1}
+QUICK = {"k": (4,), "seeds": {4: (0,)}, "n_simulated": 8, "epochs": 1}
 
 
 def _run_dir(runs: Path, key: str, k: int, seed: int, setting: str = "default") -> Path:
@@ -63,12 +67,15 @@ def _setting_args(setting: str, data_root) -> list[str]:
     return list(extra)
 
 
-def run_one(key: str, extra: tuple, k: int, size: dict, args, setting: str = "default") -> dict:
-    """Run (or reuse) one ``gaitcnn.labeling`` process; returns its results.json plus extras."""
+def run_one(
+    key: str, extra: tuple, k: int, seed: int, size: dict, args, setting: str = "default"
+) -> dict:
+    """Run (or reuse) one ``gaitcnn.labeling`` process; returns its results.json plus extras
+    (None when ``args.finished_only`` and the run has not finished)."""
     from gaitcnn import __version__
 
     data_root = args.data_roots.get(setting, args.data_root)
-    run_dir = _run_dir(args.out / "runs", key, k, size["seed"], setting)
+    run_dir = _run_dir(args.out / "runs", key, k, seed, setting)
     cmd = [
         sys.executable,
         "-m",
@@ -76,7 +83,7 @@ def run_one(key: str, extra: tuple, k: int, size: dict, args, setting: str = "de
         "--subjects",
         str(k),
         "--seed",
-        str(size["seed"]),
+        str(seed),
         "--verbose",
         "0",
         "--out",
@@ -100,6 +107,8 @@ def run_one(key: str, extra: tuple, k: int, size: dict, args, setting: str = "de
         and json.loads(key_path.read_text()) == run_key
     ):
         print(f"reusing {run_dir}", flush=True)
+    elif args.finished_only:
+        return None
     else:
         print("running: " + " ".join(cmd[1:]), flush=True)
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
@@ -144,19 +153,23 @@ def plot(rows: list[dict], out_png: Path, title: str) -> Path:
     return plot_lines(series, "K (subjects)", title, out_png)
 
 
-def _rows_of(setting: str, k: int, size: dict, args) -> list[dict]:
-    """One table row per method for a data setting and K (each a labeling process)."""
+def _rows_of(setting: str, k: int, seed: int, size: dict, args) -> list[dict]:
+    """One row per method for a data setting, K and seed (each a labeling process)."""
     rows = []
     for key, label, extra in ROWS:
         if key not in args.methods:
             continue
-        res = run_one(key, extra, k, size, args, setting)
+        res = run_one(key, extra, k, seed, size, args, setting)
+        if res is None:
+            args.missing.append(f"{label}, {setting}, K = {k}, seed {seed}")
+            continue
         size_mb = model_size_mb(res)
         rows.append(
             {
                 "method": key,
                 "label": label,
                 "setting": setting,
+                "seed": seed,
                 "channels": "+".join(res.get("channels", [])),
                 "K": res["n_subjects"],
                 "accuracy": round(res["accuracy"], 6),
@@ -174,8 +187,73 @@ def _rows_of(setting: str, k: int, size: dict, args) -> list[dict]:
     return rows
 
 
-def main(argv=None) -> Path:
-    """Run the driver; returns the output folder."""
+def summarise(rows: list[dict]) -> list[dict]:
+    """One row per (setting, K, method) over its seeds: mean accuracy with the per-seed values,
+    mean top-5 and wall time, the wall time over MiniRocket's on the same setting and K (when
+    MiniRocket ran), the largest peak RSS."""
+    groups: dict[tuple, list[dict]] = {}
+    for r in rows:
+        groups.setdefault((r["setting"], r["K"], r["method"]), []).append(r)
+    walls = {key: mean([r["wall_time_s"] for r in g]) for key, g in groups.items()}
+    out = []
+    for (setting, k, method), g in groups.items():
+        base = walls.get((setting, k, "minirocket"))
+        out.append(
+            {
+                "method": method,
+                "label": g[0]["label"],
+                "setting": setting,
+                "channels": g[0]["channels"],
+                "K": k,
+                "seeds": [r["seed"] for r in g],
+                "accuracy": mean([r["accuracy"] for r in g]),
+                "accuracy_per_seed": [r["accuracy"] for r in g],
+                "top5": mean([r["top5"] for r in g]),
+                "wall_time_s": walls[(setting, k, method)],
+                "wall_vs_minirocket": walls[(setting, k, method)] / base if base else None,
+                "peak_rss_mb": max(r["peak_rss_mb"] for r in g),
+                "params": g[0]["params"],
+                "model_mb": g[0]["model_mb"],
+            }
+        )
+    return out
+
+
+def markdown_table(summary: list[dict]) -> str:
+    """The comparison table: accuracy as ``mean [seed values]`` when several seeds ran."""
+    lines = [
+        "| method | data | channels | K | seeds | accuracy % | top-5 % | wall s "
+        "| x MiniRocket | peak RSS MB | parameters | model MB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in summary:
+        acc = f"{100 * r['accuracy']:.1f}"
+        if len(r["accuracy_per_seed"]) > 1:
+            acc += " [" + "/".join(f"{100 * a:.0f}" for a in r["accuracy_per_seed"]) + "]"
+        ratio = f"{r['wall_vs_minirocket']:.1f}" if r["wall_vs_minirocket"] else "-"
+        params = f"{r['params']:,}" if isinstance(r["params"], int) else "-"
+        lines.append(
+            f"| {r['label']} | {r['setting']} | {r['channels']} | {r['K']} | "
+            f"{len(r['seeds'])} | {acc} | {100 * r['top5']:.1f} | {r['wall_time_s']:.0f} | "
+            f"{ratio} | {r['peak_rss_mb']} | {params} | {r['model_mb']} |"
+        )
+    return "\n".join(lines)
+
+
+def _not_run(missing: list[str]) -> str:
+    """The runs of the grid that --finished-only left out, as a markdown list."""
+    if not missing:
+        return ""
+    return "\nNot run (left out of the table above):\n\n" + "".join(f"- {m}\n" for m in missing)
+
+
+def mean(values: list[float]) -> float:
+    """Arithmetic mean of a non-empty list."""
+    return sum(values) / len(values)
+
+
+def _parse(argv) -> tuple[argparse.Namespace, dict]:
+    """Command-line arguments and the run size they select."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-root", type=Path, default=None, help="real OU-ISIR root")
     parser.add_argument("--quick", action="store_true", help="tiny simulated run (tests)")
@@ -192,17 +270,35 @@ def main(argv=None) -> Path:
         choices=list(SETTINGS),
         help="data settings (hard, rotated: simulator variants; android: accelerometer only)",
     )
-    parser.add_argument("--seed", type=int, default=None, help="subject draw and weights seed")
+    parser.add_argument(
+        "--seeds",
+        nargs="+",
+        type=int,
+        default=None,
+        help="subject draw and weights seeds of every K (default: 0-2 at K = 100, 0 at 744)",
+    )
     parser.add_argument("--force", action="store_true", help="re-run finished runs")
+    parser.add_argument(
+        "--finished-only",
+        action="store_true",
+        help="tabulate the finished runs and list the others as not run (nothing is trained)",
+    )
     args = parser.parse_args(argv)
+    args.missing = []
     size = dict(QUICK if args.quick else FULL)
     if args.k:
         size["k"] = tuple(args.k)
-    if args.seed is not None:
-        size["seed"] = args.seed
+    size["seeds"] = {
+        k: tuple(args.seeds) if args.seeds else size["seeds"].get(k, (0,)) for k in size["k"]
+    }
     variants = [s for s in args.settings if SETTINGS[s][0] != "default"]
     if args.data_root is not None and variants:
         parser.error(f"--settings {' '.join(variants)} are simulator variants: drop --data-root")
+    return args, size
+
+
+def _data(args, size: dict) -> str:
+    """Set ``args.data_roots`` (simulated sets of --quick) and describe the data."""
     args.data_roots = {}
     if args.quick and args.data_root is None:
         from gaitcnn.prepare import ensure_simulated
@@ -214,62 +310,64 @@ def main(argv=None) -> Path:
                 variant=variant, sensors=("android",) if "android" in extra else ("center",),
             )  # fmt: skip
         args.data_root = args.data_roots.get("default")
-        data = f"SIMULATED OU-ISIR-like data, {size['n_simulated']} subjects (--quick)"
-    elif args.data_root is None:
-        data = "SIMULATED OU-ISIR-like data, 744 subjects (not the real data set)"
-    else:
-        data = f"real OU-ISIR data at {args.data_root}"
-    started = time.perf_counter()
+        return f"SIMULATED OU-ISIR-like data, {size['n_simulated']} subjects (--quick)"
+    if args.data_root is None:
+        return "SIMULATED OU-ISIR-like data, 744 subjects (not the real data set)"
+    return f"real OU-ISIR data at {args.data_root}"
 
+
+def main(argv=None) -> Path:
+    """Run the driver; returns the output folder."""
+    args, size = _parse(argv)
+    data = _data(args, size)
+    started = time.perf_counter()
     rows = []
     for setting in args.settings:
         for k in size["k"]:
-            rows += _rows_of(setting, k, size, args)
-    lines = [
-        "| method | data | channels | K | accuracy % | top-5 % | wall s | train s | peak RSS MB "
-        "| parameters | model MB |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for r in rows:
-        params = f"{r['params']:,}" if isinstance(r["params"], int) else "-"
-        lines.append(
-            f"| {r['label']} | {r['setting']} | {r['channels']} | {r['K']} | "
-            f"{100 * r['accuracy']:.1f} | {100 * r['top5']:.1f} | "
-            f"{r['wall_time_s']:.0f} | {r['train_time_s']:.0f} | {r['peak_rss_mb']} | {params} "
-            f"| {r['model_mb']} |"
-        )
+            for seed in size["seeds"][k]:
+                rows += _rows_of(setting, k, seed, size, args)
+    if not rows:
+        raise SystemExit(f"no finished runs under {args.out / 'runs'} (--finished-only)")
+    summary = summarise(rows)
+    seeds = "; ".join(f"K = {k}: {', '.join(map(str, s))}" for k, s in size["seeds"].items())
     quick_note = "\n**--quick run: tiny data, 1 epoch; numbers mean nothing.**\n"
-    text = f"""# Beyond the paper: paper preset, improved preset and MiniRocket (OU-ISIR labeling)
+    text = f"""# Beyond the paper: paper preset, improved preset and the peers (OU-ISIR labeling)
 
 Data: **{data}**. Results on simulated data show how the methods compare on the simulator;
 they are not results on the real data set.
 {quick_note if args.quick else ""}
-Each row is one `python -m gaitcnn.labeling` process (`--preset paper`, `--preset improved`,
-`--method minirocket|multirocket|rdst`) on the same subject draw (seed {size["seed"]}) and the
-same gallery (seq0) and probe (seq1) walks; probe walks without any image count as errors.
-Data settings: `default`; `hard` and `rotated` (simulator variants: larger session-to-session
-change; the sensor turned by a random rotation per walk); `android` (phone walks without a
-gyroscope: every method uses its accelerometer-only channels). Wall time covers
-the whole command (image preparation from an existing cache, training, labelling), peak RSS is
-that process's. Model size: float32 weights for the CNNs (the `.keras` file also holds the
-optimizer state), the pickled transform and ridge classifier for MiniRocket. Times were measured
-on a 2-core machine that other jobs shared; compare them only within this table.
+Each run is one `python -m gaitcnn.labeling` process (`--preset paper`, `--preset improved`,
+`--method minirocket|multirocket|rdst`); all methods of one seed see the same subject draw and
+the same gallery (seq0) and probe (seq1) walks; probe walks without any image count as errors.
+Seeds ({seeds}) draw the subjects and the weights; accuracy reads `mean [per seed]`, top-5 and
+wall time are means, peak RSS the largest. Data settings: `default`; `hard` and `rotated`
+(simulator variants: larger session-to-session change; the sensor turned by a random rotation
+per walk); `android` (phone walks without a gyroscope: every method uses its
+accelerometer-only channels). Wall time covers the whole command (image preparation from an
+existing cache, training, labelling); `x MiniRocket` divides it by MiniRocket's on the same
+data and K. Model size: float32 weights for the CNNs (the `.keras` file also holds the
+optimizer state), the pickled transform and classifier for the peers. Times were measured on a
+2-core machine that other jobs may have shared; compare them only within this table.
 
-{chr(10).join(lines)}
-"""
+{markdown_table(summary)}
+{_not_run(args.missing)}"""
     out = args.out
     write_text_atomic(out / "comparison.md", text)
     write_text_atomic(out / "comparison.csv", to_csv(rows))
     short = "SIMULATED data" if data.startswith("SIMULATED") else "real OU-ISIR data"
-    plot(rows, out / "comparison.png", f"Labeling accuracy vs K ({short})")
+    plot(summary, out / "comparison.png", f"Labeling accuracy vs K ({short})")
+    config = {
+        "data": data,
+        "quick": args.quick,
+        "size": {**size, "seeds": list(size["seeds"].items())},
+    }
     write_json_atomic(
         out / "config.json",
         {
-            "data": data,
-            "quick": args.quick,
-            "size": size,
+            **config,
             "methods": args.methods,
             "settings": args.settings,
+            "summary": summary,
             "versions": versions(),
             "wall_time_s": time.perf_counter() - started,
         },

@@ -113,6 +113,14 @@ def test_comparison(results):
     before = (Path(rows[0]["run_dir"]) / "results.json").stat().st_mtime_ns
     comparison.main(["--quick", "--cache-dir", str(results / "cache"), "--out", str(res)])
     assert (Path(rows[0]["run_dir"]) / "results.json").stat().st_mtime_ns == before
+    # --finished-only tabulates what ran and lists the rest without training it
+    comparison.main(["--quick", "--cache-dir", str(results / "cache"), "--out", str(res),
+                     "--methods", "minirocket", "rdst", "--finished-only"])  # fmt: skip
+    assert [r["method"] for r in _rows(res / "comparison.csv")] == ["minirocket"]
+    assert (
+        "- RDST peer (aeon) + ridge, default, K = 4, seed 0" in (res / "comparison.md").read_text()
+    )
+    assert not (res / "runs" / "rdst-K4-s0").exists()
 
 
 def test_report_includes_provenance_notes(tmp_path):
@@ -142,3 +150,27 @@ def test_comparison_settings_name_their_data_and_channels(tmp_path):
     assert "| android | acc+acc_mag |" in (out / "comparison.md").read_text()
     with pytest.raises(SystemExit):  # a simulator variant cannot apply to real data
         comparison.main(["--data-root", str(tmp_path), "--settings", "rotated"])
+
+
+def test_comparison_summary_over_seeds():
+    """Seeds are averaged per method, setting and K; wall time is divided by MiniRocket's."""
+    from experiments import comparison
+
+    def row(method, seed, acc, wall, setting="default"):
+        return {"method": method, "label": method, "setting": setting, "seed": seed,
+                "channels": "acc+gyr", "K": 100, "accuracy": acc, "top5": 1.0,
+                "wall_time_s": wall, "peak_rss_mb": 100 + seed, "params": None,
+                "model_mb": 1.0}  # fmt: skip
+
+    rows = [row("minirocket", 0, 0.9, 10.0), row("minirocket", 1, 0.8, 30.0),
+            row("improved", 0, 0.7, 40.0), row("improved", 1, 0.9, 40.0),
+            row("improved", 0, 0.5, 40.0, setting="rotated")]  # fmt: skip
+    summary = {(r["method"], r["setting"]): r for r in comparison.summarise(rows)}
+    improved = summary[("improved", "default")]
+    assert improved["accuracy"] == pytest.approx(0.8)
+    assert improved["accuracy_per_seed"] == [0.7, 0.9] and improved["seeds"] == [0, 1]
+    assert improved["wall_vs_minirocket"] == pytest.approx(2.0)
+    assert improved["peak_rss_mb"] == 101
+    assert summary[("improved", "rotated")]["wall_vs_minirocket"] is None  # no MiniRocket there
+    table = comparison.markdown_table(list(summary.values()))
+    assert "| 80.0 [70/90] |" in table and "| 2.0 |" in table
