@@ -228,3 +228,23 @@ def test_cli_bad_channels_name_what_was_received(tmp_path):
                                        "network=raw_cnn"])  # fmt: skip
     assert result.exit_code == 2
     assert "Received: channels=('acc', 'nope')" in result.output
+
+
+class TestImprovedPreset:
+    def test_improved_preset_is_raw_gravity_windows(self):
+        improved = AuthConfig.from_preset("improved")
+        assert (improved.representation, improved.network) == ("raw", "raw_cnn")
+        assert improved.window_channels() == CHANNEL_SETS["gravity"]
+        assert improved.model_config(0).lr_schedule == "cosine"
+        # --set train.epochs merges into the preset's schedule instead of replacing it
+        quick = AuthConfig.from_preset("improved", train={"epochs": 2})
+        assert quick.train["lr_schedule"] == "cosine" and quick.train["epochs"] == 2
+
+    @pytest.mark.tf  # make_split uses gaitcnn.pipeline, which imports TensorFlow
+    def test_same_split_as_the_paper_preset(self):
+        """Only the classifier's input changes: the images and split indices are the paper's."""
+        sid, sess, rec, starts = _dense_metadata(step=50)
+        paper = auth.make_split(sid, sess, rec, starts, 1, 0, AuthConfig.from_preset("paper"))
+        raw = auth.make_split(sid, sess, rec, starts, 1, 0, AuthConfig.from_preset("improved"))
+        for name in ("train_idx", "val_idx", "same_idx", "diff_idx", "diff_labels"):
+            np.testing.assert_array_equal(getattr(raw, name), getattr(paper, name))

@@ -319,11 +319,33 @@ _OPTIONAL_FIELDS = {
     "channels": None,
 }
 
-#: The presets of the authentication protocol. Only the paper's: the labeling changes of the
-#: improved preset (dense AE-GDIs every 25 samples, the compact CNN, cosine decay with label
-#: smoothing, 15 or 50 epochs) were each measured on this protocol
-#: (``docs/results-simulated/ablation/ablation.md``, different-day accuracy, simulated McGill,
-#: 6 subjects x 2 repetitions) and all scored below the paper preset (49-60 % vs 62 %), so no
-#: "improved" preset is offered until one wins. The machinery stays available through ``--set``
-#: (``segmentation="dense"``, ``network="compact_cnn"``, ``train={"lr_schedule": "cosine"}``).
-PRESETS: dict[str, dict] = {"paper": {}}
+#: The presets of the authentication protocol. ``"paper"``: the reproduction. The labeling
+#: changes of the improved preset made for AE-GDIs (dense AE-GDIs every 25 samples, the compact
+#: CNN, cosine decay with label smoothing, 15 or 50 epochs) each scored below the paper preset
+#: on different-day probes (``docs/results-simulated/ablation/ablation.md``: 49-60 % vs 62 %,
+#: simulated McGill, 6 subjects x 2 repetitions) and none of them is in ``"improved"``.
+#: ``"improved"``: raw windows on gravity-aligned channels instead of AE-GDIs, measured on
+#: the paper's own images and splits (``docs/results-simulated/authentication_raw.md``).
+PRESETS: dict[str, dict] = {
+    "paper": {},
+    # Paper deviation: the classifier reads the raw window of 64 samples (1.28 s) from each
+    # image start - gravity-aligned channels (vertical acceleration and rotation rate,
+    # horizontal magnitudes, |a|, |w|), which do not change when the phone turns in the
+    # pocket between days - with the improved labeling preset's 1-D CNN and schedule (30
+    # epochs, cosine decay, label smoothing 0.1). Simulated McGill, 20 subjects x 5
+    # repetitions on the same splits: different-day accuracy 59.9 +- 0.8 -> 63.8 +- 0.9 %
+    # (higher in each of the 5 repetitions), EER 28.0 -> 11.3 %, 2.4 s instead of 15.6 s per
+    # classifier. The raw sensor axes ("axes", 57.9 %) do not win: the phone turns between
+    # days (docs/results-simulated/authentication_raw.md).
+    "improved": {
+        "representation": "raw",
+        "network": "raw_cnn",
+        "channels": "gravity",
+        "train": {
+            "epochs": 30,
+            "batch_size": 100,
+            "lr_schedule": "cosine",
+            "label_smoothing": 0.1,
+        },
+    },
+}
