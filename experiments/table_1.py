@@ -77,9 +77,18 @@ def load_inputs(data_root, cache_dir, seed: int, data: dict, auth):
     cache = prepare_dataset(params, root, cache_dir=cache_dir, source=source, progress=False)
     image_set = read_image_set(cache, expected_params=params.to_dict(), load_images=False)
     features = {}
-    if any(m != "ae_gdi_cnn" for m in auth.methods):
+    if any(m != "ae_gdi_cnn" for m in auth.methods) or auth.representation == "raw":
         features = baseline_features(image_set, load_segments(root, params), auth)
     return image_set, features, label, params, cache
+
+
+def method_name(method: str, auth) -> str:
+    """Table label of ``method``; the CNN slot says what it read (``auth.representation``)."""
+    if method == "ae_gdi_cnn" and auth.representation == "raw":
+        channels = auth.channels or "axes"
+        channels = channels if isinstance(channels, str) else ",".join(channels)
+        return f"raw windows ({channels}) + 1-D CNN (beyond the paper)"
+    return METHOD_NAMES[method]
 
 
 def _cell(row, metric) -> str:
@@ -120,7 +129,7 @@ def render_markdown(rows, auth, data_label, wall_time_s, n_subjects, quick) -> s
                     continue
                 cells = " | ".join(_cell(r, m) for m in ("accuracy", "precision", "recall"))
                 lines.append(
-                    f"| {METHOD_NAMES[method]} | {n} | {cells} | {_cell(r, 'eer')} | "
+                    f"| {method_name(method, auth)} | {n} | {cells} | {_cell(r, 'eer')} | "
                     f"{_cell(r, 'auc')} | {r['n_decisions']} |"
                 )
         lines.append("")

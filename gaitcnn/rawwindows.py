@@ -44,6 +44,7 @@ __all__ = [
     "peer_series",
     "random_rotation_matrices",
     "raw_channels",
+    "window_span",
 ]
 
 #: Window length in samples: 64 at 50 Hz = 1.28 s, longer than one gait cycle and the span of
@@ -143,6 +144,13 @@ def column_labels(channels) -> tuple[str, ...]:
     return tuple(label for name in channels for label in _COLUMN_LABELS[name])
 
 
+def _gravity_half_window(rate_hz: float, window_s: float) -> int:
+    """Samples the centred moving mean of :func:`gravity_direction` reaches on each side."""
+    if not (rate_hz > 0 and window_s > 0):
+        raise ValueError(f"rate_hz and window_s must be > 0, received {rate_hz!r}, {window_s!r}")
+    return max(1, round(window_s * rate_hz)) // 2
+
+
 def gravity_direction(
     acc: np.ndarray, *, rate_hz: float = TARGET_RATE_HZ, window_s: float = GRAVITY_WINDOW_S
 ) -> np.ndarray:
@@ -171,10 +179,8 @@ def gravity_direction(
     [0.0, -1.0, 0.0]
     """
     acc, _ = _check_imu(acc, None)
-    if not (rate_hz > 0 and window_s > 0):
-        raise ValueError(f"rate_hz and window_s must be > 0, received {rate_hz!r}, {window_s!r}")
     n = acc.shape[0]
-    half = max(1, round(window_s * rate_hz)) // 2
+    half = _gravity_half_window(rate_hz, window_s)
     cumulative = np.vstack([np.zeros((1, 3)), np.cumsum(acc, axis=0)])
     index = np.arange(n)
     lo, hi = np.maximum(index - half, 0), np.minimum(index + half + 1, n)
@@ -376,6 +382,67 @@ def raw_channels(
         else:
             columns.append(derived[name][:, None])
     return np.hstack(columns).astype(np.float32)
+
+
+def window_span(
+    channels,
+    *,
+    width: int = RAW_WINDOW_SAMPLES,
+    rate_hz: float = TARGET_RATE_HZ,
+    gravity_window_s: float = GRAVITY_WINDOW_S,
+) -> tuple[int, int]:
+    """The samples a raw window starting at sample ``h`` depends on: ``[h - before, h + after)``.
+
+    A window holds the ``width`` samples from its start (windows are cut at the starts as
+    they are, :func:`gaitcnn.peers.minirocket.make_windows`). Axes and norms are read sample
+    by sample, so the window depends on ``[h, h + width)`` only; a gravity-aligned channel
+    (:data:`GRAVITY_CHANNEL_NAMES`) at sample ``t`` also reads the centred moving mean of the
+    gravity estimate around ``t`` (:func:`gravity_direction`), which widens the span by its
+    half-length on both sides. The authentication split keeps such spans of probe and
+    training windows apart (:func:`gaitcnn.authentication.make_split`).
+
+    Parameters
+    ----------
+    channels : sequence of str
+        Front-end channel names (:func:`raw_channels`).
+    width : int, default=64
+        Window length in samples (:data:`RAW_WINDOW_SAMPLES`).
+    rate_hz : float, default=50.0
+        Sampling rate.
+    gravity_window_s : float, default=2.0
+        Moving-mean length of the gravity estimate (:data:`GRAVITY_WINDOW_S`).
+
+    Returns
+    -------
+    before, after : int
+        Samples before the start and from the start on.
+
+    Raises
+    ------
+    ValueError
+        For heading-aligned channels (:data:`HEADING_CHANNEL_NAMES`): their forward axis is
+        estimated over the whole walk, so a window depends on every sample of its recording.
+
+    Examples
+    --------
+    >>> window_span(("acc", "gyr", "acc_mag", "gyr_mag"))
+    (0, 64)
+    >>> window_span(CHANNEL_SETS["gravity"])
+    (50, 114)
+    """
+    channels = tuple(channels)
+    heading = sorted(set(channels) & set(HEADING_CHANNEL_NAMES))
+    if heading:
+        raise ValueError(
+            f"the heading-aligned channels {heading} are estimated over the whole walk, so a "
+            f"window has no bounded span of samples. Received: channels={channels!r}"
+        )
+    if width < 1:
+        raise ValueError(f"width must be >= 1. Received: width={width!r}")
+    context = 0
+    if set(channels) & set(GRAVITY_CHANNEL_NAMES):
+        context = _gravity_half_window(rate_hz, gravity_window_s)
+    return context, int(width) + context
 
 
 def channel_stats(windows) -> tuple[np.ndarray, np.ndarray]:

@@ -34,6 +34,12 @@ The baselines run on exactly the same image indices (same cycle starts, same spl
 - ``segment_nn``: nearest-neighbour segment matching on 2.8 s windows, see
   :func:`segment_features`.
 
+Beyond the paper, ``representation="raw"`` (with ``network="raw_cnn"``) gives the CNN the
+window of the resampled signal from each image start instead of its AE-GDI, on the same
+images and splits (:func:`raw_cnn_windows`); ``channels`` picks the axes or an
+orientation-free set. The guards must cover every method's span (``AuthConfig.input_spans``):
+a configuration whose guards are too short is refused.
+
 Each classifier is a two-class :class:`gaitcnn.GaitModel` trained in memory by the one trainer
 (:func:`gaitcnn.train.train`, best validation epoch kept). Per-(subject, repetition) results are
 written atomically as JSON to ``out_dir/runs``; a rerun skips the classifiers whose file exists
@@ -51,7 +57,9 @@ from gaitcnn.authentication._baselines import (
     gdi_features,
     load_segments,
     nn_scores,
+    raw_cnn_windows,
     segment_features,
+    window_channels,
 )
 from gaitcnn.authentication._cli import authenticate_command
 from gaitcnn.authentication._config import (
@@ -60,6 +68,7 @@ from gaitcnn.authentication._config import (
     PEER_METHODS,
     PRESETS,
     PROBES,
+    REPRESENTATIONS,
     RESULT_FORMAT_VERSION,
     AuthConfig,
 )
@@ -79,6 +88,7 @@ __all__ = [
     "PEER_METHODS",
     "PRESETS",
     "PROBES",
+    "REPRESENTATIONS",
     "RESULT_FORMAT_VERSION",
     "AuthConfig",
     "AuthSplit",
@@ -91,10 +101,12 @@ __all__ = [
     "load_segments",
     "make_split",
     "nn_scores",
+    "raw_cnn_windows",
     "record_path",
     "run_authentication",
     "run_classifier",
     "segment_features",
     "spans_overlap",
     "tile_blocks",
+    "window_channels",
 ]

@@ -7,7 +7,15 @@ import numpy as np
 
 from gaitcnn.authentication._config import AuthConfig
 
-__all__ = ["baseline_features", "gdi_features", "load_segments", "nn_scores", "segment_features"]
+__all__ = [
+    "baseline_features",
+    "gdi_features",
+    "load_segments",
+    "nn_scores",
+    "raw_cnn_windows",
+    "segment_features",
+    "window_channels",
+]
 
 
 def load_segments(data_root, params) -> dict:
@@ -61,10 +69,39 @@ def segment_features(series, starts, rate_hz: float, window_s: float = 2.8):
     return windows.astype(np.float16)
 
 
+def window_channels(image_set, config: AuthConfig) -> tuple[str, ...]:
+    """The raw-window channels of ``config`` on this data (accelerometer-only without a gyro)."""
+    used = np.unique(image_set.recording_index)
+    with_gyro = all(image_set.recordings[int(r)].get("has_gyr", False) for r in used)
+    return config.window_channels(with_gyro=with_gyro)
+
+
+def raw_cnn_windows(image_set, segments: dict, config: AuthConfig) -> np.ndarray:
+    """The raw-window CNN's input at every image start, ``(n_images, 1, width, n_columns)``.
+
+    # Paper deviation (``representation="raw"``): the window of the resampled signal from each
+    # image's start instead of its AE-GDI; images, starts and splits are the AE-GDI CNN's.
+    """
+    from gaitcnn.peers.minirocket import image_windows
+    from gaitcnn.rawwindows import RAW_WINDOW_SAMPLES
+
+    windows = image_windows(
+        image_set, segments, RAW_WINDOW_SAMPLES, channels=window_channels(image_set, config),
+        rate_hz=float(image_set.params.get("rate_hz", 50.0)),
+    )  # fmt: skip
+    return np.ascontiguousarray(windows.transpose(0, 2, 1)[:, None])  # (n, 1, width, columns)
+
+
 def baseline_features(image_set, segments: dict, config: AuthConfig) -> dict:
-    """Features of the baselines (and peers) for every image of ``image_set`` (same order)."""
+    """Per-image inputs of every method but the AE-GDI CNN (same order as ``image_set``).
+
+    The baselines' and peers' features, and under ``"ae_gdi_cnn"`` the raw windows the CNN
+    reads when ``config.representation == "raw"`` (:func:`raw_cnn_windows`).
+    """
     rate = float(image_set.params.get("rate_hz", 50.0))
     feats = {}
+    if "ae_gdi_cnn" in config.methods and config.representation == "raw":
+        feats["ae_gdi_cnn"] = raw_cnn_windows(image_set, segments, config)
     from gaitcnn.authentication._config import PEER_METHODS
 
     for peer in (m for m in config.methods if m in PEER_METHODS):

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from gaitcnn._atomic import write_json_atomic
-from gaitcnn.authentication._baselines import nn_scores
+from gaitcnn.authentication._baselines import nn_scores, window_channels
 from gaitcnn.authentication._config import (
     METRICS,
     PEER_METHODS,
@@ -47,14 +47,20 @@ def _score_probe(scores, labels, groups, fusion_n) -> dict:
     return out
 
 
-def _cnn_scores(image_set, split, probes, config: AuthConfig, seed: int):
-    """Train the classifier's CNN (a two-class :class:`gaitcnn.GaitModel`) and score probes."""
+def _cnn_scores(image_set, features: dict, split, probes, config: AuthConfig, seed: int):
+    """Train the classifier's CNN (a two-class :class:`gaitcnn.GaitModel`) and score probes.
+
+    It reads the cached AE-GDIs, or with ``representation="raw"`` the raw windows at the same
+    image starts (``features["ae_gdi_cnn"]``, :func:`raw_cnn_windows`): one trainer either way.
+    """
     from gaitcnn.estimator import GaitModel
 
-    images = image_set.images
+    if config.representation == "raw":
+        images, channels = features["ae_gdi_cnn"], window_channels(image_set, config)
+    else:
+        images, channels = image_set.images, image_set.params["channels"]
     model = GaitModel.from_config(config.model_config(seed)).fit_images(
-        images[split.train_idx], split.train_labels, classes=[0, 1],
-        channels=image_set.params["channels"],
+        images[split.train_idx], split.train_labels, classes=[0, 1], channels=channels,
         validation=(images[split.val_idx], split.val_labels) if split.val_idx.size else None,
     )  # fmt: skip
     scores = {name: model.window_scores(images[idx])[:, 1] for name, (idx, _, _) in probes.items()}
@@ -90,7 +96,7 @@ def run_classifier(image_set, features: dict, subject: int, rep: int, config: Au
     method_scores = {}
     if "ae_gdi_cnn" in config.methods:
         method_scores["ae_gdi_cnn"], record["best_epoch"] = _cnn_scores(
-            image_set, split, probes, config, seed
+            image_set, features, split, probes, config, seed
         )
     method_scores.update(_feature_scores(features, split, probes, config))
     for method, scores in method_scores.items():
@@ -195,7 +201,8 @@ def run_authentication(
     config : AuthConfig
     out_dir : path
     features : dict, optional
-        Baseline features from :func:`baseline_features` (required if a baseline is asked for).
+        Per-image inputs from :func:`baseline_features`: required for a baseline or peer, and
+        for the CNN with ``representation="raw"`` (its raw windows).
     progress : callable, optional
         Receives one line per classifier with an ETA.
     workers : int, default=1
@@ -215,9 +222,16 @@ def run_authentication(
     out_dir = Path(out_dir)
     subjects = eligible_subjects(image_set, config)
     features = features or {}
-    missing = [m for m in config.methods if m != "ae_gdi_cnn" and m not in features]
+    missing = [
+        m
+        for m in config.methods
+        if (m != "ae_gdi_cnn" or config.representation == "raw") and m not in features
+    ]
     if missing:
-        raise ValueError(f"features for the baselines {missing} are required")
+        raise ValueError(
+            f"per-image inputs of {missing} are required (baseline_features(image_set, "
+            f"segments, config)). Received: features for {sorted(features)}"
+        )
     if workers < 1:
         raise ValueError(f"workers must be >= 1, received: {workers}")
     _check_same_data(out_dir, image_set)

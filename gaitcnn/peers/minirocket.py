@@ -63,6 +63,7 @@ __all__ = [
     "MiniRocketClassifier",
     "MiniRocketFeatures",
     "PeerDependencyError",
+    "image_windows",
     "make_windows",
     "minirocket_image_features",
     "peer_image_features",
@@ -525,7 +526,7 @@ def peer_image_features(
 
     require_aeon()
     rate = float(rate_hz if rate_hz is not None else image_set.params.get("rate_hz", 50.0))
-    windows = _image_windows(image_set, segments, round(window_s * rate))
+    windows = image_windows(image_set, segments, round(window_s * rate))
     candidates = np.arange(len(image_set))
     if fit_session is not None:
         in_session = np.flatnonzero(image_set.sessions == fit_session)
@@ -544,8 +545,35 @@ def peer_image_features(
     return out
 
 
-def _image_windows(image_set, segments: Mapping, width: int) -> np.ndarray:
-    """The raw window of every cached image, ``(n_images, n_channels, width)``."""
+def image_windows(
+    image_set, segments: Mapping, width: int, *, channels=None, rate_hz: float = TARGET_RATE_HZ
+) -> np.ndarray:
+    """The raw window starting at every cached image's start: ``(n_images, n_columns, width)``.
+
+    The one cutter of raw windows at image starts (the peers' features and the authentication
+    protocol's raw-window CNN): the window of image ``i`` is ``series[starts[i] : starts[i] +
+    width]`` of the resampled segment the image was cut from (edge-padded past its end,
+    :func:`make_windows`), so it covers the time columns of the image itself.
+
+    Parameters
+    ----------
+    image_set : gaitcnn.cache.ImageSet
+        Cached images (only ``recordings``, ``recording_index`` and ``starts`` are used).
+    segments : mapping of str to Recording
+        Resampled segments keyed like ``image_set.recordings[i]['key']``.
+    width : int
+        Window length in samples.
+    channels : sequence of str, optional
+        Front-end channel names (:func:`gaitcnn.rawwindows.raw_channels`). Default: the axes
+        and norms (:func:`signal_channels`), without the gyroscope when a segment has none.
+    rate_hz : float, default=50.0
+        Sampling rate of the segments (for the gravity estimate of gravity-aligned channels).
+
+    Returns
+    -------
+    np.ndarray of float32, shape (n_images, n_columns, width)
+        aeon's layout; :func:`gaitcnn.rawwindows.column_labels` names the columns.
+    """
     used = sorted({int(r) for r in np.unique(image_set.recording_index)})
     if not used:
         raise ValueError("the image set has no images")
@@ -554,7 +582,10 @@ def _image_windows(image_set, segments: Mapping, width: int) -> np.ndarray:
     for r in used:
         sel = np.flatnonzero(image_set.recording_index == r)
         segment = segments[image_set.recordings[r]["key"]]
-        series = signal_channels(segment.acc, segment.gyr if with_gyr else None)
+        if channels is None:
+            series = signal_channels(segment.acc, segment.gyr if with_gyr else None)
+        else:
+            series = raw_channels(segment.acc, segment.gyr, channels=channels, rate_hz=rate_hz)
         w = make_windows(series, width, starts=image_set.starts[sel])
         if windows is None:
             windows = np.zeros((len(image_set), *w.shape[1:]), dtype=np.float32)
