@@ -481,11 +481,12 @@ DECISIONS = [
     "- **N_w = 128, ensemble of 3, augmentation**: not evaluated in the package (time). A "
     "prototype of the raw-window CNN with amplitude and small rotation augmentation gained "
     "nothing clear at K=100 (93.7 vs 93.7 %, 3 seeds).",
-    "- **Authentication**: NOTHING adopted. Every AE-GDI change - dense images, compact CNN, "
+    "- **Authentication**: no AE-GDI change adopted. Every one - dense images, compact CNN, "
     "schedule, 50 epochs, the compact CNN on the paper's cycle images - lowers the "
-    "different-day accuracy (paper 62.1 %, alternatives 49.4-59.9 %), so `gaitcnn authenticate "
-    "--preset improved` runs the paper's settings. Raw windows were not tried on authentication "
-    "(a pocket phone turns between days; time).",
+    "different-day accuracy (paper 62.1 %, alternatives 49.4-59.9 %). Raw windows were "
+    "measured separately on the paper's images and splits: `gaitcnn authenticate --preset "
+    "improved` reads raw windows of gravity-aligned channels "
+    "(docs/results-simulated/authentication_raw.md).",
     "- **MiniRocket peer** (same splits; `--method minirocket`): K=100 98.0 % (seeds 0/1/2: "
     "98/93/96 %), K=744 90.2 %, hard K=100 58.7 +- 4.0 % (seeds 61/54/61 %; `python -m "
     "gaitcnn.labeling --method minirocket --subjects 100 --seed S --data-root "
