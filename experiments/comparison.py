@@ -5,13 +5,15 @@ the public command a user would type - ``python -m gaitcnn.labeling --subjects K
 ``--preset paper``, ``--preset improved`` or ``--method minirocket`` - in its own process, so
 the peak memory of one method is not inflated by another. All see the same data, the
 same subject draw (``--seed``) and the same gallery/probe walks. ``--methods`` adds the peers
-MultiRocket and RDST; ``--settings`` adds data settings beside the default: ``hard`` and
-``rotated`` (simulator variants; the sensor turns between gallery and probe walks in
-``rotated``) and ``android`` (the accelerometer-only phone walks, ``--sensor android``). By
-default K = 100 runs with seeds 0-2 and K = 744 with seed 0 (``--seeds`` for others);
-``--finished-only`` tabulates the finished runs of a partial grid without training. Writes
-``comparison.md`` (the seeds summarised, wall time also as a multiple of MiniRocket's),
-``comparison.csv`` (one row per run), ``comparison.png`` and ``config.json``.
+MultiRocket and RDST, and the improved preset and MiniRocket on gravity-aligned channels
+(``improved-gravity``, ``minirocket-gravity``: orientation-free). ``--settings`` adds data
+settings beside the default: ``hard`` and ``rotated`` (simulator variants; the sensor turns
+between gallery and probe walks in ``rotated``) and ``android`` (the accelerometer-only phone
+walks, ``--sensor android``). By default K = 100 runs with seeds 0-2 and K = 744 with seed 0
+(``--seeds`` for others); ``--finished-only`` tabulates the finished runs of a partial grid
+without training. Writes ``comparison.md`` (the seeds summarised, wall time also as a multiple
+of MiniRocket's), ``comparison.csv`` (one row per run), ``comparison.png`` and
+``config.json``.
 """
 
 from __future__ import annotations
@@ -34,6 +36,17 @@ ROWS = (
     ("minirocket", "MiniRocket peer (aeon) + ridge", ("--method", "minirocket")),
     ("multirocket", "MultiRocket peer (aeon) + ridge", ("--method", "multirocket")),
     ("rdst", "RDST peer (aeon) + ridge", ("--method", "rdst")),
+    # orientation-free inputs (gravity-aligned channels, gaitcnn.rawwindows.CHANNEL_SETS)
+    (
+        "improved-gravity",
+        "Improved preset, gravity-aligned channels",
+        ("--preset", "improved", "--channels", "gravity"),
+    ),
+    (
+        "minirocket-gravity",
+        "MiniRocket peer, gravity-aligned channels",
+        ("--method", "minirocket", "--channels", "gravity"),
+    ),
 )
 
 #: Rows run by default (the peers MultiRocket and RDST take 3-10x MiniRocket's time).
@@ -130,8 +143,8 @@ def run_one(
 
 
 def model_size_mb(res: dict) -> float | None:
-    """Size of the trained model: MiniRocket's pickled transform + ridge, a CNN's float32
-    weights (``params`` x 4 bytes; the .keras file also holds the optimizer state)."""
+    """Size of the trained model: the saved file when the run recorded it, else a CNN's
+    float32 weights (``params`` x 4 bytes)."""
     if res.get("model_size_bytes") is not None:
         return res["model_size_bytes"] / 2**20
     if res.get("params") is not None:
@@ -345,9 +358,10 @@ wall time are means, peak RSS the largest. Data settings: `default`; `hard` and 
 per walk); `android` (phone walks without a gyroscope: every method uses its
 accelerometer-only channels). Wall time covers the whole command (image preparation from an
 existing cache, training, labelling); `x MiniRocket` divides it by MiniRocket's on the same
-data and K. Model size: float32 weights for the CNNs (the `.keras` file also holds the
-optimizer state), the pickled transform and classifier for the peers. Times were measured on a
-2-core machine that other jobs may have shared; compare them only within this table.
+data and K. Model MB: the saved `model.gaitcnn` file (a CNN's holds its weights and the
+optimizer's state, about 3x the float32 weights; a peer's its transform and ridge). Times were
+measured on a 2-core machine that other jobs may have shared; compare them only within this
+table.
 
 {markdown_table(summary)}
 {_not_run(args.missing)}"""
