@@ -24,9 +24,14 @@ FULL = (("improved", (100, 300, 744), ()),)
 QUICK = (("improved", (4, 8), ("--epochs", "1")),)
 
 
-def labeling_once(preset: str, k: int, extra, out: Path, data_root: Path | None) -> dict:
-    """One measured labeling process; returns wall, peak RSS and the run's own figures."""
-    cmd = [sys.executable, "-m", "gaitcnn.labeling", "--preset", preset, "--subjects", str(k)]
+def labeling_once(preset, k: int, extra, out: Path, data_root: Path | None) -> dict:
+    """One measured labeling process; returns wall, peak RSS and the run's own figures.
+
+    ``preset`` names a preset, or is the option list selecting a model
+    (``("--method", "minirocket")``).
+    """
+    select = ("--preset", preset) if isinstance(preset, str) else tuple(preset)
+    cmd = [sys.executable, "-m", "gaitcnn.labeling", *select, "--subjects", str(k)]
     cmd += ["--out", str(out), "--verbose", "0", *extra]
     if data_root is not None:
         cmd += ["--data-root", str(data_root)]

@@ -4,7 +4,7 @@ Usage::
 
     python -m benchmarks.run --out benchmarks/results.json [--quick] [--only NAME ...]
 
-Names: images, cycles, pipeline, training, inference, prepare, scaling, labeling,
+Names: images, cycles, pipeline, training, inference, prepare, scaling, labeling, peer_ratio,
 verification. Each entry holds its figure (a median of several repetitions after a warm-up),
 unit, repetitions and the 1-minute load average when it was measured; the file also records
 the machine and package versions.
@@ -36,6 +36,7 @@ BENCHES = (
     "prepare",
     "scaling",
     "labeling",
+    "peer_ratio",
     "verification",
 )
 

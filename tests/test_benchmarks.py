@@ -148,3 +148,14 @@ def test_bench_labeling_quick():
     for e in entries:
         assert e["unit"] == "MB" and e["figure"] > 100 and e["wall_s"] > 0
         assert 0.0 <= e["accuracy"] <= 1.0
+
+
+@pytest.mark.tf
+def test_bench_peer_ratio_quick():
+    """The improved-vs-MiniRocket wall-time ratio runs both commands and divides their times."""
+    from benchmarks import bench_peer_ratio
+
+    (e,) = bench_peer_ratio.run(quick=True)
+    assert e["name"] == "labeling.improved_vs_minirocket.K4.wall_ratio" and e["unit"] == "x"
+    assert e["figure"] == pytest.approx(e["improved_wall_s"][0] / e["minirocket_wall_s"][0])
+    assert min(e["improved_wall_s"] + e["minirocket_wall_s"]) > 0
