@@ -78,7 +78,7 @@ reproduce-figure9: $(STAMP)  ## Figure 9: N_conv and fl1 width sweeps
 
 # SETTINGS="default hard rotated android" and METHODS="paper improved minirocket multirocket rdst"
 # widen the comparison (issue 15); the defaults are the default data and the first three methods.
-reproduce-comparison: $(STAMP)  ## paper preset vs improved preset vs MiniRocket, K = 100 and 744 (QUICK=1 tiny)
+reproduce-comparison: $(STAMP)  ## paper vs improved preset vs MiniRocket, K = 100 (3 seeds) and 744 (METHODS=, SETTINGS=, SEEDS=; QUICK=1 tiny)
 	$(PY) -m experiments.comparison $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(QUICK),--quick) $(if $(SETTINGS),--settings $(SETTINGS)) $(if $(METHODS),--methods $(METHODS)) $(if $(SEEDS),--seeds $(SEEDS)) --out $(OUT)/comparison$(if $(QUICK),-quick)
 
 # QUICK=1: 60 subjects, 2 epochs, the embedding row only; otherwise all 744 and every row. An

@@ -152,18 +152,41 @@ def model_size_mb(res: dict) -> float | None:
     return None
 
 
-def plot(rows: list[dict], out_png: Path, title: str) -> Path:
-    """Accuracy vs K, one line per compared method (:func:`experiments.figure_7.plot_lines`)."""
-    from experiments.figure_7 import plot_lines
+def plot(summary: list[dict], out_png: Path, title: str) -> Path:
+    """Accuracy bars: one panel per data setting, a group per K, one bar per method."""
+    import matplotlib
 
-    series = {}
-    for label, setting in dict.fromkeys((r["label"], r["setting"]) for r in rows):
-        pts = sorted(
-            (r["K"], r["accuracy"]) for r in rows if (r["label"], r["setting"]) == (label, setting)
-        )
-        name = label if setting == "default" else f"{label}, {setting}"
-        series[name] = ([p[0] for p in pts], [p[1] for p in pts])
-    return plot_lines(series, "K (subjects)", title, out_png)
+    matplotlib.use("Agg")  # files only
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    settings = list(dict.fromkeys(r["setting"] for r in summary))
+    labels = list(dict.fromkeys(r["label"] for r in summary))
+    ks = sorted({r["K"] for r in summary})
+    by_cell = {(r["setting"], r["K"], r["label"]): r for r in summary}
+    colours = [plt.cm.tab10.colors[j % 10] for j in range(len(labels))]
+    width = 0.8 / len(labels)
+    fig, axes = plt.subplots(
+        1, len(settings), figsize=(3.2 * len(settings) + 3, 4), sharey=True, squeeze=False
+    )
+    for ax, setting in zip(axes[0], settings, strict=True):
+        for j, label in enumerate(labels):
+            cells = [(i, by_cell.get((setting, k, label))) for i, k in enumerate(ks)]
+            xs = [i + (j - (len(labels) - 1) / 2) * width for i, r in cells if r]
+            ax.bar(xs, [100 * r["accuracy"] for _, r in cells if r], width, color=colours[j])
+        ax.set_xticks(range(len(ks)), [f"K = {k}" for k in ks])
+        ax.set_title(setting, fontsize=9)
+        ax.set_ylim(0, 100)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0][0].set_ylabel("labeling accuracy (%)")
+    handles = [Patch(color=c, label=label) for c, label in zip(colours, labels, strict=True)]
+    fig.legend(handles=handles, loc="center right", fontsize=7)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout(rect=(0, 0, 1 - 2.6 / fig.get_figwidth(), 1))
+    out_png.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out_png, dpi=120)
+    plt.close(fig)
+    return out_png
 
 
 def _rows_of(setting: str, k: int, seed: int, size: dict, args) -> list[dict]:
