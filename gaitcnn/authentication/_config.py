@@ -7,6 +7,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
+from gaitcnn.presets import IMPROVED
 from gaitcnn.registry import PEERS
 
 __all__ = [
@@ -338,13 +339,13 @@ PRESETS: dict[str, dict] = {
     # (docs/results-simulated/authentication_raw.md).
     "improved": {
         "representation": "raw",
-        "network": "raw_cnn",
+        "network": IMPROVED["network"],
         "channels": "gravity",
         "train": {
-            "epochs": 30,
-            "batch_size": 100,
-            "lr_schedule": "cosine",
-            "label_smoothing": 0.1,
+            "epochs": IMPROVED["epochs"],
+            "batch_size": 100,  # [P] kept in the dict: it is part of the classifier hash
+            "lr_schedule": IMPROVED["lr_schedule"],
+            "label_smoothing": IMPROVED["label_smoothing"],
         },
     },
 }
