@@ -5,8 +5,9 @@ the public command a user would type - ``python -m gaitcnn.labeling --subjects K
 ``--preset paper``, ``--preset improved`` or ``--method minirocket`` - in its own process, so
 the peak memory of one method is not inflated by another. All see the same data, the
 same subject draw (``--seed``) and the same gallery/probe walks. ``--methods`` adds the peers
-MultiRocket and RDST, and the improved preset and MiniRocket on gravity-aligned channels
-(``improved-gravity``, ``minirocket-gravity``: orientation-free). ``--settings`` adds data
+MultiRocket and RDST, and the improved preset and MiniRocket on orientation-free channels:
+gravity-aligned (``improved-gravity``, ``minirocket-gravity``) and gravity-aligned plus the
+horizontal relations (``improved-invariant``, ``minirocket-invariant``). ``--settings`` adds data
 settings beside the default: ``hard`` and ``rotated`` (simulator variants; the sensor turns
 between gallery and probe walks in ``rotated``) and ``android`` (the accelerometer-only phone
 walks, ``--sensor android``). By default K = 100 runs with seeds 0-2 and K = 744 with seed 0
@@ -36,7 +37,8 @@ ROWS = (
     ("minirocket", "MiniRocket peer (aeon) + ridge", ("--method", "minirocket")),
     ("multirocket", "MultiRocket peer (aeon) + ridge", ("--method", "multirocket")),
     ("rdst", "RDST peer (aeon) + ridge", ("--method", "rdst")),
-    # orientation-free inputs (gravity-aligned channels, gaitcnn.rawwindows.CHANNEL_SETS)
+    # orientation-free inputs (gravity-aligned channels and horizontal relations,
+    # gaitcnn.rawwindows.CHANNEL_SETS)
     (
         "improved-gravity",
         "Improved preset, gravity-aligned channels",
@@ -46,6 +48,16 @@ ROWS = (
         "minirocket-gravity",
         "MiniRocket peer, gravity-aligned channels",
         ("--method", "minirocket", "--channels", "gravity"),
+    ),
+    (
+        "improved-invariant",
+        "Improved preset, gravity-aligned channels + horizontal relations",
+        ("--preset", "improved", "--channels", "invariant"),
+    ),
+    (
+        "minirocket-invariant",
+        "MiniRocket peer, gravity-aligned channels + horizontal relations",
+        ("--method", "minirocket", "--channels", "invariant"),
     ),
 )
 

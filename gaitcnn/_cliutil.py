@@ -57,7 +57,8 @@ __all__ = [
 
 def parse_channels(text: str | None) -> tuple[str, ...] | None:
     """``--channels``: comma-separated channel names, or the name of a set of
-    :data:`gaitcnn.rawwindows.CHANNEL_SETS` (``axes``, ``norms``, ``gravity``, ``body``).
+    :data:`gaitcnn.rawwindows.CHANNEL_SETS` (``axes``, ``norms``, ``gravity``, ``invariant``,
+    ``body``).
 
     Examples
     --------
@@ -78,8 +79,9 @@ def parse_channels(text: str | None) -> tuple[str, ...] | None:
 #: ``--channels``: what the labeling and verification protocols read.
 CHANNELS_HELP = (
     "Channels to read: comma-separated names (e.g. acc or acc,acc_mag) or a set - axes, norms, "
-    "gravity (gravity-aligned), body (vertical/forward/lateral) [default: the preset's; their "
-    "accelerometer-only variant when the data have no gyroscope]."
+    "gravity (gravity-aligned), invariant (gravity plus the angles between horizontal motions; "
+    "for a sensor that turns between walks), body (vertical/forward/lateral) [default: the "
+    "preset's; their accelerometer-only variant when the data have no gyroscope]."
 )
 
 

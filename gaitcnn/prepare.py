@@ -36,6 +36,7 @@ from gaitcnn.rawwindows import (
     GRAVITY_CHANNEL_NAMES,
     GRAVITY_WINDOW_S,
     HEADING_CHANNEL_NAMES,
+    RELATION_CHANNEL_NAMES,
     raw_channels,
 )
 from gaitcnn.resample import resample_recording
@@ -65,9 +66,10 @@ SEGMENTATIONS = ("gggd", "overlap", "dense")
 
 #: Image channels: the AE-GDI (or GDI) of a sensor, or the delay image of its norm
 #: (:func:`gaitcnn.images.magnitude_image`, AE-GDI representation only), or - raw
-#: representation only - a gravity- or heading-aligned component
-#: (:func:`gaitcnn.rawwindows.gravity_channels`, :func:`gaitcnn.rawwindows.heading_channels`).
-_FRAME_CHANNELS = (*GRAVITY_CHANNEL_NAMES, *HEADING_CHANNEL_NAMES)
+#: representation only - a gravity- or heading-aligned component or a horizontal relation
+#: (:func:`gaitcnn.rawwindows.gravity_channels`, :func:`gaitcnn.rawwindows.heading_channels`,
+#: :func:`gaitcnn.rawwindows.relation_channels`).
+_FRAME_CHANNELS = (*GRAVITY_CHANNEL_NAMES, *HEADING_CHANNEL_NAMES, *RELATION_CHANNEL_NAMES)
 CHANNELS = ("acc", "gyr", "acc_mag", "gyr_mag", *_FRAME_CHANNELS)
 
 #: Normalisation ``(offset, scale)`` of the norm channels: |a| in units of g around 1 g, |w| in

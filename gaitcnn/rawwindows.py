@@ -33,6 +33,8 @@ __all__ = [
     "GRAVITY_WINDOW_S",
     "HEADING_CHANNEL_NAMES",
     "RAW_WINDOW_SAMPLES",
+    "RELATION_CHANNEL_NAMES",
+    "RELATION_LAG_S",
     "ROTATABLE_CHANNELS",
     "RotationAugment",
     "channel_names",
@@ -44,6 +46,7 @@ __all__ = [
     "peer_series",
     "random_rotation_matrices",
     "raw_channels",
+    "relation_channels",
     "window_span",
 ]
 
@@ -61,6 +64,26 @@ GRAVITY_CHANNEL_NAMES = ("acc_vert", "acc_horiz", "gyr_vert", "gyr_horiz")
 #: ("lateral"). With ``acc_vert``/``gyr_vert`` they make a whole body frame.
 HEADING_CHANNEL_NAMES = ("acc_fwd", "acc_lat", "gyr_fwd", "gyr_lat")
 
+#: Horizontal relations of :func:`relation_channels`, with ``h_a``, ``h_w`` the horizontal parts
+#: of acceleration and rotation rate and ``g`` "up": ``gyr_acc_dot = h_a . h_w`` and
+#: ``gyr_acc_cross = (h_a x h_w) . g`` (the angle between the direction the trunk accelerates in
+#: and the axis it rotates about), and ``{acc,gyr}_lag_{dot,cross}``: the same two products of a
+#: horizontal vector with itself :data:`RELATION_LAG_S` earlier (how its direction turns
+#: within a step). They keep what :data:`GRAVITY_CHANNEL_NAMES` lose of the horizontal
+#: directions - the angles between them - and stay invariant to a rotation of the sensor.
+RELATION_CHANNEL_NAMES = (
+    "gyr_acc_dot",
+    "gyr_acc_cross",
+    "acc_lag_dot",
+    "acc_lag_cross",
+    "gyr_lag_dot",
+    "gyr_lag_cross",
+)
+
+#: Lag of the lagged relations: 0.24 s, about half a step at the ~1.8 Hz step frequency of
+#: the data sets (the first value tried, not tuned).
+RELATION_LAG_S = 0.24
+
 #: Named channel sets, as front-end channel names (:class:`gaitcnn.prepare.PrepareParams`
 #: ``channels``: ``acc``/``gyr`` = the three axes, ``acc_mag``/``gyr_mag`` = the norms,
 #: :data:`GRAVITY_CHANNEL_NAMES`). Without a gyroscope the ``gyr*`` channels are left out.
@@ -69,13 +92,16 @@ HEADING_CHANNEL_NAMES = ("acc_fwd", "acc_lat", "gyr_fwd", "gyr_lat")
 #: rotation of the sensor. ``"gravity"``: the gravity-aligned components plus the norms,
 #: invariant to a rotation that is constant over :data:`GRAVITY_WINDOW_S` (a phone placed anew
 #: in a pocket) but, unlike the norms, they keep vertical apart from horizontal motion and the
-#: sense of turning. ``"body"``: a whole body frame (vertical, forward, lateral;
+#: sense of turning. ``"invariant"``: ``"gravity"`` plus the horizontal relations
+#: (:func:`relation_channels`), as invariant, and keeping the angles between the horizontal
+#: motions. ``"body"``: a whole body frame (vertical, forward, lateral;
 #: :func:`heading_channels`) plus the norms, as invariant as ``"gravity"`` but keeping the
 #: forward and lateral motion apart.
 CHANNEL_SETS: dict[str, tuple[str, ...]] = {
     "axes": ("acc", "gyr", "acc_mag", "gyr_mag"),
     "norms": ("acc_mag", "gyr_mag"),
     "gravity": (*GRAVITY_CHANNEL_NAMES, "acc_mag", "gyr_mag"),
+    "invariant": (*GRAVITY_CHANNEL_NAMES, "acc_mag", "gyr_mag", *RELATION_CHANNEL_NAMES),
     "body": (
         "acc_vert",
         "acc_fwd",
@@ -94,7 +120,10 @@ _COLUMN_LABELS = {
     "gyr": ("gx", "gy", "gz"),
     "acc_mag": ("|a|",),
     "gyr_mag": ("|w|",),
-    **{name: (name,) for name in (*GRAVITY_CHANNEL_NAMES, *HEADING_CHANNEL_NAMES)},
+    **{
+        name: (name,)
+        for name in (*GRAVITY_CHANNEL_NAMES, *HEADING_CHANNEL_NAMES, *RELATION_CHANNEL_NAMES)
+    },
 }
 
 #: Length of the centred moving mean of the acceleration that estimates the direction of
@@ -309,6 +338,76 @@ def _forward_lateral(acc, gyr, up) -> dict[str, np.ndarray]:
     return out
 
 
+def relation_channels(
+    acc: np.ndarray,
+    gyr: np.ndarray | None = None,
+    *,
+    rate_hz: float = TARGET_RATE_HZ,
+    window_s: float = GRAVITY_WINDOW_S,
+) -> dict[str, np.ndarray]:
+    """Angles between horizontal motions as dot and cross products (:data:`RELATION_CHANNEL_NAMES`).
+
+    The gravity-aligned channels (:func:`gravity_channels`) keep only the length of the
+    horizontal acceleration and rotation rate; which way they point is lost, since a sensor
+    turned about the vertical turns every horizontal direction alike. The angle *between* two
+    horizontal vectors survives any such turn: it is measured here by their dot product and by
+    their cross product along "up" (its sign tells which way one is turned from the other).
+    Two pairs are used: acceleration with rotation rate at the same sample, and each vector
+    with itself :data:`RELATION_LAG_S` earlier (at the walk's first samples, with its first
+    sample). A rotation of the sensor that is constant over the gravity estimate leaves every
+    channel unchanged (up to rounding), as for :func:`gravity_channels`.
+
+    Parameters
+    ----------
+    acc : np.ndarray, shape (n_timepoints, 3)
+        Specific force in m/s^2.
+    gyr : np.ndarray, shape (n_timepoints, 3), optional
+        Angular velocity in rad/s; without it only ``acc_lag_*`` are returned.
+    rate_hz, window_s : float
+        Sampling rate, and the gravity estimate's moving-mean length (:func:`gravity_direction`).
+
+    Returns
+    -------
+    dict of str to np.ndarray of float64, shape (n_timepoints,)
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> acc, gyr = rng.normal(size=(200, 3)) + [0.0, 9.81, 0.0], rng.normal(size=(200, 3))
+    >>> turn = np.array([[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    >>> a, b = relation_channels(acc, gyr), relation_channels(acc @ turn.T, gyr @ turn.T)
+    >>> sorted(a) == sorted(RELATION_CHANNEL_NAMES)
+    True
+    >>> all(np.allclose(a[name], b[name]) for name in a)
+    True
+    """
+    acc, gyr = _check_imu(acc, gyr)
+    up = gravity_direction(acc, rate_hz=rate_hz, window_s=window_s)
+    return _horizontal_relations(acc, gyr, up, _relation_lag(rate_hz))
+
+
+def _relation_lag(rate_hz: float) -> int:
+    return max(1, round(RELATION_LAG_S * rate_hz))
+
+
+def _horizontal_relations(acc, gyr, up, lag: int) -> dict[str, np.ndarray]:
+    """:func:`relation_channels` given the gravity direction ``up`` and the lag in samples."""
+    horizontal = {
+        name: vectors - np.einsum("ij,ij->i", vectors, up)[:, None] * up
+        for name, vectors in (("acc", acc), ("gyr", gyr))
+        if vectors is not None
+    }
+    pairs = {f"{name}_lag": (h[np.maximum(np.arange(len(h)) - lag, 0)], h)
+             for name, h in horizontal.items()}  # fmt: skip
+    if gyr is not None:
+        pairs = {"gyr_acc": (horizontal["acc"], horizontal["gyr"]), **pairs}
+    out = {}
+    for name, (first, second) in pairs.items():
+        out[f"{name}_dot"] = np.einsum("ij,ij->i", first, second)
+        out[f"{name}_cross"] = np.einsum("ij,ij->i", np.cross(first, second), up)
+    return out
+
+
 def raw_channels(
     acc: np.ndarray,
     gyr: np.ndarray | None = None,
@@ -329,7 +428,7 @@ def raw_channels(
     channels : sequence of str, optional
         Front-end channel names, in order (``acc``, ``gyr``, ``acc_mag``, ``gyr_mag``,
         :data:`GRAVITY_CHANNEL_NAMES`). Default: the set ``kind``.
-    kind : {"axes", "norms", "gravity"}, default="axes"
+    kind : str, default="axes"
         A named set (:data:`CHANNEL_SETS`), used when ``channels`` is None; without a
         gyroscope its ``gyr*`` channels are left out.
     rate_hz : float, default=50.0
@@ -367,12 +466,13 @@ def raw_channels(
         raise ValueError(f"channels {tuple(channels)} need a gyroscope, received gyr=None")
     vectors = {"acc": acc, "gyr": gyr}
     derived = {}
-    gravity, heading = (bool(set(channels) & set(names)) for names in
-                        (GRAVITY_CHANNEL_NAMES, HEADING_CHANNEL_NAMES))  # fmt: skip
-    if gravity or heading:  # one gravity estimate for both frames
+    gravity, heading, relation = (bool(set(channels) & set(names)) for names in
+        (GRAVITY_CHANNEL_NAMES, HEADING_CHANNEL_NAMES, RELATION_CHANNEL_NAMES))  # fmt: skip
+    if gravity or heading or relation:  # one gravity estimate for every frame
         up = gravity_direction(acc, rate_hz=rate_hz, window_s=gravity_window_s)
         derived |= _vertical_horizontal(acc, gyr, up) if gravity else {}
         derived |= _forward_lateral(acc, gyr, up) if heading else {}
+        derived |= _horizontal_relations(acc, gyr, up, _relation_lag(rate_hz)) if relation else {}
     columns = []
     for name in channels:
         if name in vectors:
@@ -398,8 +498,9 @@ def window_span(
     by sample, so the window depends on ``[h, h + width)`` only; a gravity-aligned channel
     (:data:`GRAVITY_CHANNEL_NAMES`) at sample ``t`` also reads the centred moving mean of the
     gravity estimate around ``t`` (:func:`gravity_direction`), which widens the span by its
-    half-length on both sides. The authentication split keeps such spans of probe and
-    training windows apart (:func:`gaitcnn.authentication.make_split`).
+    half-length on both sides; a lagged relation (``*_lag_*`` of :data:`RELATION_CHANNEL_NAMES`)
+    reaches a further :data:`RELATION_LAG_S` back. The authentication split keeps such spans of
+    probe and training windows apart (:func:`gaitcnn.authentication.make_split`).
 
     Parameters
     ----------
@@ -429,6 +530,8 @@ def window_span(
     (0, 64)
     >>> window_span(CHANNEL_SETS["gravity"])
     (50, 114)
+    >>> window_span(CHANNEL_SETS["invariant"])
+    (62, 114)
     """
     channels = tuple(channels)
     heading = sorted(set(channels) & set(HEADING_CHANNEL_NAMES))
@@ -439,10 +542,12 @@ def window_span(
         )
     if width < 1:
         raise ValueError(f"width must be >= 1. Received: width={width!r}")
-    context = 0
-    if set(channels) & set(GRAVITY_CHANNEL_NAMES):
+    context = lag = 0
+    if set(channels) & {*GRAVITY_CHANNEL_NAMES, *RELATION_CHANNEL_NAMES}:
         context = _gravity_half_window(rate_hz, gravity_window_s)
-    return context, int(width) + context
+    if any("_lag_" in name for name in channels):
+        lag = _relation_lag(rate_hz)
+    return context + lag, int(width) + context
 
 
 def channel_stats(windows) -> tuple[np.ndarray, np.ndarray]:

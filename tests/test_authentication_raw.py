@@ -32,7 +32,7 @@ def _walk(n=600, seed=0):
 class TestWindowSpan:
     """window_span must name exactly the samples a window's values depend on."""
 
-    @pytest.mark.parametrize("kind", ["axes", "norms", "gravity"])
+    @pytest.mark.parametrize("kind", ["axes", "norms", "gravity", "invariant"])
     def test_span_is_exactly_what_the_window_reads(self, kind):
         acc, gyr = _walk()
         channels = CHANNEL_SETS[kind]

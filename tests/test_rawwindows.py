@@ -1,4 +1,5 @@
-"""Tests of the named channel sets of gaitcnn.rawwindows: axes, norms and gravity-aligned."""
+"""Tests of the named channel sets of gaitcnn.rawwindows: axes, norms, gravity-aligned and
+horizontal relations."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from gaitcnn.rawwindows import (
     gravity_direction,
     heading_channels,
     raw_channels,
+    relation_channels,
 )
 from gaitcnn.simulate import apply_rotation, random_rotation, simulate_walk
 
@@ -97,15 +99,39 @@ class TestBehaviourGravity:
         np.testing.assert_allclose(level["gyr_horiz"], 0.3, atol=1e-12)
         assert abs(out["gyr_vert"][50] - 0.5) < 1e-4
 
-    def test_invariant_to_a_constant_rotation_axes_are_not(self, walk):
-        base = raw_channels(walk.acc, walk.gyr, kind="gravity")
+    @pytest.mark.parametrize("kind", ["gravity", "invariant"])
+    def test_invariant_to_a_constant_rotation_axes_are_not(self, walk, kind):
+        base = raw_channels(walk.acc, walk.gyr, kind=kind)
         for seed in range(3):
             acc, gyr = _rotated(walk, seed)
-            turned = raw_channels(acc, gyr, kind="gravity")
+            turned = raw_channels(acc, gyr, kind=kind)
             # exact up to rounding: float32 output, float64 arithmetic
             np.testing.assert_allclose(turned, base, rtol=1e-5, atol=1e-5)
             axes = raw_channels(acc, gyr, kind="axes")[:, :6]
             assert np.abs(axes - raw_channels(walk.acc, walk.gyr)[:, :6]).max() > 1.0
+
+    def test_relations_are_the_angles_between_horizontal_vectors(self):
+        """Level sensor (up = +y) with h_a turning about up at two turns per 101 samples (the
+        2 s gravity window, so its mean is exactly gravity away from the ends) and h_w kept
+        90 degrees ahead of it."""
+        n, lag = 300, 12  # RELATION_LAG_S * 50 Hz
+        angle = 4 * np.pi / 101 * np.arange(n)
+        turn = 4 * np.pi / 101 * lag
+        acc = np.stack([2 * np.cos(angle), np.full(n, 9.81), -2 * np.sin(angle)], axis=1)
+        gyr = np.stack([-3 * np.sin(angle), np.zeros(n), -3 * np.cos(angle)], axis=1)
+        out = relation_channels(acc, gyr)
+        inner = slice(50 + lag, n - 50)
+        expected = {
+            "gyr_acc_dot": 0.0,
+            "gyr_acc_cross": 6.0,
+            "acc_lag_dot": 4 * np.cos(turn),
+            "acc_lag_cross": 4 * np.sin(turn),
+            "gyr_lag_dot": 9 * np.cos(turn),
+            "gyr_lag_cross": 9 * np.sin(turn),
+        }
+        for name, value in expected.items():
+            np.testing.assert_allclose(out[name][inner], value, atol=1e-6, err_msg=name)
+        assert sorted(relation_channels(acc)) == ["acc_lag_cross", "acc_lag_dot"]
 
     def test_nearly_invariant_on_rotated_simulated_walks(self, tmp_path):
         """Default vs rotated simulator variant: the same walks, with sensor errors.

@@ -54,7 +54,8 @@ __all__ = ["authenticate_command"]
     "--channels",
     default=None,
     help="Raw windows only (--set representation=raw --set network=raw_cnn): a set - axes, "
-    "norms, gravity (gravity-aligned, orientation-free) - or comma-separated channel names "
+    "norms, gravity (gravity-aligned, orientation-free), invariant (gravity plus the angles "
+    "between horizontal motions, orientation-free) - or comma-separated channel names "
     "[default: axes; accelerometer-only when the data have no gyroscope].",
 )
 @click.option(
