@@ -92,6 +92,17 @@ def _setting_args(setting: str, data_root) -> list[str]:
     return list(extra)
 
 
+def _resolved_config(extra) -> dict:
+    """The :class:`gaitcnn.presets.ModelConfig` fields a row's ``--preset``/``--method`` give."""
+    from gaitcnn.presets import ModelConfig
+
+    options = dict(zip(extra[::2], extra[1::2], strict=False))
+    config = ModelConfig.from_preset(
+        options.get("--preset", "paper"), method=options.get("--method", "proposed")
+    )
+    return config.to_dict()
+
+
 def run_one(
     key: str, extra: tuple, k: int, seed: int, size: dict, args, setting: str = "default"
 ) -> dict:
@@ -122,8 +133,9 @@ def run_one(
         cmd += ["--epochs", str(size["epochs"])]
     if args.cache_dir is not None:
         cmd += ["--cache-dir", str(args.cache_dir)]
-    # The stored key: the command (minus the interpreter) and the package version.
-    run_key = {"command": cmd[1:], "gaitcnn": __version__}
+    # The stored key: the command (minus the interpreter), the package version and the preset's
+    # resolved settings, so a changed preset is rerun although its command is the same.
+    run_key = {"command": cmd[1:], "gaitcnn": __version__, "config": _resolved_config(extra)}
     key_path = run_dir / "run_key.json"
     if (
         not args.force

@@ -15,7 +15,7 @@ import pytest
 from gaitcnn.errors import GaitDataError
 
 #: Tiny settings so that a fit takes seconds.
-TINY_IMPROVED = {"epochs": 2, "hparams": {"filters": [8, 8]}}
+TINY_IMPROVED = {"epochs": 2, "hparams": {"filters": [8, 8], "n_pooled_blocks": 1}}
 
 
 @pytest.fixture(scope="module")

@@ -106,6 +106,17 @@ class TestContractParams:
         wide = LabelingParams.from_preset("improved", width=128).prepare_params()
         assert wide.image_shape == (1, 128, 8) and wide.segmentation == "dense"
 
+    def test_hparams_merge_over_the_presets_for_its_own_network_only(self):
+        merged = ModelConfig.from_preset("improved", hparams={"kernel_size": 9})
+        assert merged.hparams == {**IMPROVED["hparams"], "kernel_size": 9}
+        assert ModelConfig.from_preset("improved", hparams={"n_pooled_blocks": 1}).hparams == {
+            "n_pooled_blocks": 1
+        }
+        other = ModelConfig.from_preset("improved", network="embedding_cnn")
+        assert other.hparams == {}
+        assert ModelConfig.from_preset("improved", method="minirocket").hparams == {}
+        assert ModelConfig.from_preset("verification").hparams == {}
+
     def test_seed_reaches_the_model_and_round_trips(self):
         params = LabelingParams.from_preset(seed=7, hparams=TINY)
         assert params.model.seed == 7
@@ -232,7 +243,7 @@ def test_improved_preset_end_to_end(small_run):
         [
             "--preset", "improved", "--subjects", "4", "--data-root", str(root),
             "--epochs", "1", "--out", str(out), "--cache-dir", str(tmp / "cache"),
-            "--verbose", "0", "--set", "filters=[4,8]",
+            "--verbose", "0", "--set", "filters=[4,8]", "--set", "n_pooled_blocks=1",
         ],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -278,7 +289,7 @@ def test_augment_rotate_end_to_end(small_run):
         [
             "--preset", "improved", "--subjects", "4", "--data-root", str(root),
             "--epochs", "1", "--out", str(out), "--cache-dir", str(tmp / "cache"),
-            "--verbose", "0", "--set", "filters=[4,8]", "--augment", "rotate",
+            "--verbose", "0", "--set", "filters=[4,8]", "--set", "n_pooled_blocks=1", "--augment", "rotate",
         ],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -321,7 +332,7 @@ def android_root(tmp_path_factory):
 @pytest.mark.tf
 @pytest.mark.parametrize(
     ("preset", "hparams", "channels"),
-    [("paper", TINY, ["acc"]), ("improved", {"filters": [4, 8]}, ["acc", "acc_mag"])],
+    [("paper", TINY, ["acc"]), ("improved", {"filters": [4, 8], "n_pooled_blocks": 1}, ["acc", "acc_mag"])],
 )
 def test_android_walks_use_the_acc_only_variant(android_root, preset, hparams, channels):
     from gaitcnn.labeling import run_labeling
