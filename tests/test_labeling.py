@@ -289,7 +289,8 @@ def test_augment_rotate_end_to_end(small_run):
         [
             "--preset", "improved", "--subjects", "4", "--data-root", str(root),
             "--epochs", "1", "--out", str(out), "--cache-dir", str(tmp / "cache"),
-            "--verbose", "0", "--set", "filters=[4,8]", "--set", "n_pooled_blocks=1", "--augment", "rotate",
+            "--verbose", "0", "--set", "filters=[4,8]", "--set", "n_pooled_blocks=1",
+            "--augment", "rotate",
         ],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -332,7 +333,10 @@ def android_root(tmp_path_factory):
 @pytest.mark.tf
 @pytest.mark.parametrize(
     ("preset", "hparams", "channels"),
-    [("paper", TINY, ["acc"]), ("improved", {"filters": [4, 8], "n_pooled_blocks": 1}, ["acc", "acc_mag"])],
+    [
+        ("paper", TINY, ["acc"]),
+        ("improved", {"filters": [4, 8], "n_pooled_blocks": 1}, ["acc", "acc_mag"]),
+    ],
 )
 def test_android_walks_use_the_acc_only_variant(android_root, preset, hparams, channels):
     from gaitcnn.labeling import run_labeling
