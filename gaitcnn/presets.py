@@ -25,7 +25,7 @@ from typing import Any
 
 from gaitcnn.errors import GaitDataError
 from gaitcnn.fusion import FUSIONS
-from gaitcnn.rawwindows import AUGMENTS, RotationAugment
+from gaitcnn.rawwindows import AUGMENTS, CHANNEL_SETS, RotationAugment
 from gaitcnn.registry import METHODS, NETWORKS, PEERS
 
 __all__ = [
@@ -176,10 +176,11 @@ class ModelConfig:
         The front end's image type and image starts (None: the method's).
     dense_step : int
         Samples between dense image starts (0 unless ``segmentation="dense"``).
-    channels : tuple of str or None
-        Image or window channels. None: the preset's (:data:`DEFAULT_CHANNELS`; [P] acc and gyro
-        AE-GDIs), reduced to their accelerometer-only variant when the data have no gyroscope
-        (:func:`channels_for_data`).
+    channels : tuple of str, str or None
+        Image or window channels, or the name of a set of
+        :data:`gaitcnn.rawwindows.CHANNEL_SETS` (e.g. ``"invariant"``). None: the preset's
+        (:data:`DEFAULT_CHANNELS`; [P] acc and gyro AE-GDIs), reduced to their
+        accelerometer-only variant when the data have no gyroscope (:func:`channels_for_data`).
     width : int
         Image width N_w in samples; [P] 64.
     edge : str
@@ -291,6 +292,13 @@ class ModelConfig:
             object.__setattr__(self, "hparams", json.loads(json.dumps(self.hparams)))
         except (TypeError, ValueError) as exc:
             raise ValueError(f"hparams must be JSON values. Received: {self.hparams!r}") from exc
+        if isinstance(self.channels, str):  # the name of a set, e.g. "invariant"
+            if self.channels not in CHANNEL_SETS:
+                raise ValueError(
+                    f"channels must be channel names or one of {tuple(CHANNEL_SETS)}. "
+                    f"Received: channels={self.channels!r}"
+                )
+            object.__setattr__(self, "channels", CHANNEL_SETS[self.channels])
         if self.channels is not None:
             object.__setattr__(self, "channels", tuple(self.channels))
         self.prepare_params("ouisir")  # the front end validates its own fields

@@ -117,6 +117,14 @@ class TestContractParams:
         assert ModelConfig.from_preset("improved", method="minirocket").hparams == {}
         assert ModelConfig.from_preset("verification").hparams == {}
 
+    def test_channels_may_name_a_set(self):
+        from gaitcnn.rawwindows import CHANNEL_SETS
+
+        config = ModelConfig.from_preset("verification", channels="invariant")
+        assert config.channels == CHANNEL_SETS["invariant"]
+        with pytest.raises(ValueError, match="Received: channels='sideways'"):
+            ModelConfig.from_preset("improved", channels="sideways")
+
     def test_seed_reaches_the_model_and_round_trips(self):
         params = LabelingParams.from_preset(seed=7, hparams=TINY)
         assert params.model.seed == 7
