@@ -54,7 +54,11 @@ def apply_overrides(preset: dict, overrides) -> dict:
     from gaitcnn._cliutil import parse_set
 
     resolved = copy.deepcopy(preset)
-    for key, value in parse_set(overrides, dotted=True).items():
+    values = parse_set(overrides, dotted=True)
+    network = resolved["auth"].get("network", "paper_cnn")
+    if values.get("network", network) != network:
+        resolved["auth"].pop("model", None)  # the preset's hparams belong to its own network
+    for key, value in values.items():
         if isinstance(value, dict):
             resolved["auth"].setdefault(key, {}).update(value)
         else:

@@ -121,3 +121,16 @@ def test_figure6_quick(table1_run, tmp_path):
     assert {int(r["N"]) for r in rows} == {1, 2, 3, 5}
     assert {r["probe"] for r in rows} == {"different_day"}
     assert (tmp_path / "figure6.png").stat().st_size > 1000
+
+
+def test_overrides_drop_the_presets_hparams_for_another_network():
+    """--quick sets the paper CNN's fl1_units; a different --set network must not receive it."""
+    from experiments.configs import table1 as presets
+    from experiments.table_1 import apply_overrides
+
+    other = apply_overrides(
+        presets.QUICK, ["network=raw_cnn", "representation=raw", "model.kernel_size=3"]
+    )
+    assert other["auth"]["model"] == {"kernel_size": 3}
+    same = apply_overrides(presets.QUICK, ["model.conv_filters=[4,4,4]"])
+    assert same["auth"]["model"] == {"fl1_units": 128, "conv_filters": (4, 4, 4)}
