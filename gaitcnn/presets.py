@@ -81,7 +81,8 @@ TFLEARN_HPARAMS = ("conv_filters", "n_conv", "fl1_units", "dropout_rate")
 #:   training accuracy saturates within a few epochs, so batches of 400 (the learning rate
 #:   scaled by the square root of the batch ratio), a third max-pool (the last two blocks at 8
 #:   time steps: 41 % fewer multiply-adds) and 25 epochs cost little accuracy and cut the
-#:   training time by about half (``docs/results-simulated/improved_speed.md``).
+#:   training time by about half (``docs/results-simulated/improved_speed.md``; RECONSTRUCTION
+#:   D23).
 IMPROVED: dict[str, Any] = {
     "representation": "raw",
     "segmentation": "dense",

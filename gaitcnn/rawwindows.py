@@ -70,7 +70,8 @@ HEADING_CHANNEL_NAMES = ("acc_fwd", "acc_lat", "gyr_fwd", "gyr_lat")
 #: and the axis it rotates about), and ``{acc,gyr}_lag_{dot,cross}``: the same two products of a
 #: horizontal vector with itself :data:`RELATION_LAG_S` earlier (how its direction turns
 #: within a step). They keep what :data:`GRAVITY_CHANNEL_NAMES` lose of the horizontal
-#: directions - the angles between them - and stay invariant to a rotation of the sensor.
+#: directions - the angles between them - and stay invariant to a rotation of the sensor
+#: (docs/RECONSTRUCTION.md D24).
 RELATION_CHANNEL_NAMES = (
     "gyr_acc_dot",
     "gyr_acc_cross",
