@@ -300,6 +300,22 @@ class TestMiniRocketClassifier:
             atol=1e-3,
         )
 
+    def test_cholesky_fit_in_place_equals_the_fit_on_a_copy(self):
+        """RidgeHead centres the standardised features in place (no copy): same ridge."""
+        from sklearn.linear_model import RidgeClassifier
+
+        from gaitcnn.peers._ridge import RidgeHead
+
+        rng = np.random.default_rng(0)
+        features = rng.normal(2.0, 3.0, (60, 90)).astype(np.float32)
+        y = np.repeat([0, 1, 2], 20)
+        head = RidgeHead(max_loo_windows=30).fit(features.copy(), y)
+        assert "Cholesky" in head.fit_method_
+        scaled = (features - head.mean_.astype(np.float32)) / head.scale_.astype(np.float32)
+        reference = RidgeClassifier(alpha=head.alpha_, solver="cholesky").fit(scaled, y)
+        np.testing.assert_allclose(head.coef_, reference.coef_, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(head.intercept_, reference.intercept_, rtol=1e-5, atol=1e-6)
+
     def test_single_class_rejected(self, toy_walks):
         pytest.importorskip("aeon")
         walks, labels = toy_walks
