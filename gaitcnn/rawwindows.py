@@ -262,6 +262,11 @@ def gravity_channels(
     )
 
 
+def _horizontal(vectors: np.ndarray, up: np.ndarray) -> np.ndarray:
+    """The part of each row of ``vectors`` perpendicular to the unit vector ``up`` of its row."""
+    return vectors - np.einsum("ij,ij->i", vectors, up)[:, None] * up
+
+
 def _vertical_horizontal(acc, gyr, up) -> dict[str, np.ndarray]:
     """:func:`gravity_channels` given the gravity direction ``up`` of every sample."""
     out = {}
@@ -323,7 +328,7 @@ def heading_channels(
 
 def _forward_lateral(acc, gyr, up) -> dict[str, np.ndarray]:
     """:func:`heading_channels` given the gravity direction ``up`` of every sample."""
-    horizontal = acc - np.einsum("ij,ij->i", acc, up)[:, None] * up
+    horizontal = _horizontal(acc, up)
     principal = np.linalg.eigh(horizontal.T @ horizontal)[1][:, -1]
     forward = principal - (up @ principal)[:, None] * up
     norm = np.linalg.norm(forward, axis=1, keepdims=True)
@@ -387,6 +392,10 @@ def relation_channels(
     return _horizontal_relations(acc, gyr, up, _relation_lag(rate_hz))
 
 
+#: The relations that read a sample :data:`RELATION_LAG_S` before the window's own.
+_LAGGED_CHANNELS = ("acc_lag_dot", "acc_lag_cross", "gyr_lag_dot", "gyr_lag_cross")
+
+
 def _relation_lag(rate_hz: float) -> int:
     return max(1, round(RELATION_LAG_S * rate_hz))
 
@@ -394,7 +403,7 @@ def _relation_lag(rate_hz: float) -> int:
 def _horizontal_relations(acc, gyr, up, lag: int) -> dict[str, np.ndarray]:
     """:func:`relation_channels` given the gravity direction ``up`` and the lag in samples."""
     horizontal = {
-        name: vectors - np.einsum("ij,ij->i", vectors, up)[:, None] * up
+        name: _horizontal(vectors, up)
         for name, vectors in (("acc", acc), ("gyr", gyr))
         if vectors is not None
     }
@@ -546,7 +555,7 @@ def window_span(
     context = lag = 0
     if set(channels) & {*GRAVITY_CHANNEL_NAMES, *RELATION_CHANNEL_NAMES}:
         context = _gravity_half_window(rate_hz, gravity_window_s)
-    if any("_lag_" in name for name in channels):
+    if set(channels) & set(_LAGGED_CHANNELS):
         lag = _relation_lag(rate_hz)
     return context + lag, int(width) + context
 
