@@ -207,6 +207,10 @@ class NetworkBackend:
         """Every weight array (for the model fingerprint)."""
         return [w for model in self.models for w in model.get_weights()]
 
+    def loaded(self, n_classes: int, hparams: dict) -> None:
+        """Restore what the model file's description holds: the builder's hyper-parameters."""
+        self.hparams = dict(hparams)
+
     def write(self, archive: zipfile.ZipFile, workdir: Path) -> list[str]:
         """Add ``network-<i>.keras`` per member to ``archive``; return the member names."""
         names = []
@@ -368,6 +372,10 @@ class PeerBackend:
         arrays = self.peer.to_arrays()
         return [np.asarray(arrays[k]) for k in sorted(arrays)]
 
+    def loaded(self, n_classes: int, hparams: dict) -> None:
+        """Restore what the model file's description holds: the number of classes."""
+        self.n_classes = int(n_classes)
+
     def write(self, archive: zipfile.ZipFile, workdir: Path) -> list[str]:
         """Add ``peer.npz`` (plain arrays, no pickle) to ``archive``."""
         buffer = io.BytesIO()
@@ -383,7 +391,18 @@ class PeerBackend:
 
 
 def make_backend(config: ModelConfig):
-    """The backend of ``config``: a peer, a tflearn-trained network or a Keras network."""
+    """The backend of ``config``: a peer, a tflearn-trained network, a Keras network or a
+    network with a peer partner (:class:`gaitcnn._hybrid.HybridBackend`); with
+    ``channel_choice="auto"`` wrapped to read the channels the training windows call for
+    (:class:`gaitcnn._hybrid.ChosenChannelsBackend`)."""
+    from gaitcnn._hybrid import ChosenChannelsBackend, HybridBackend
+
     if config.is_peer:
-        return PeerBackend(config)
-    return TflearnBackend(config) if config.framework == "tflearn" else NetworkBackend(config)
+        backend = PeerBackend(config)
+    elif config.partner is not None:
+        backend = HybridBackend(config)
+    elif config.framework == "tflearn":
+        backend = TflearnBackend(config)
+    else:
+        backend = NetworkBackend(config)
+    return ChosenChannelsBackend(backend) if config.channel_choice == "auto" else backend

@@ -156,7 +156,7 @@ def _check_consistent(model, description: dict, path: Path) -> None:
     """The loaded arrays must match the description (shapes, classes, fingerprint)."""
     backend = model._backend
     n_classes = len(model.classes_)
-    if backend.kind == "network":
+    if backend.kind in ("network", "hybrid"):
         for network in backend.models:
             inputs = [int(v) for v in network.inputs[0].shape[1:]]
             outputs = int(network.outputs[0].shape[-1])
@@ -199,10 +199,7 @@ def read_model(cls, path):
             if isinstance(exc, GaitDataError):
                 raise
             raise GaitDataError(f"damaged or incomplete model file ({exc})", path=path) from exc
-    if backend.kind == "peer":
-        backend.n_classes = len(model.classes_)
-    if backend.kind == "network":
-        backend.hparams = description.get("network_hparams") or {}
+    backend.loaded(len(model.classes_), description.get("network_hparams") or {})
     model._backend = backend
     _check_consistent(model, description, path)
     return model

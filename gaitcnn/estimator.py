@@ -263,16 +263,16 @@ class GaitModel:
         """Class probabilities per recording, fused over its windows.
 
         Networks: the mean softmax of the recording's windows ([P] the paper's fusion). Peers
-        output decision values; their probabilities are the softmax of the mean decision
-        values (rank-preserving, not calibrated). A recording without any window gets a row
-        of NaN.
+        output decision values, a network with a ``partner`` standardised sums; their
+        probabilities are the softmax of the mean scores (rank-preserving, not calibrated). A
+        recording without any window gets a row of NaN.
 
         Returns
         -------
         np.ndarray, shape (n_recordings, n_classes)
         """
         fused = self.decision_function(recordings, max_windows=max_windows)
-        return _softmax(fused) if self.config.is_peer else fused
+        return fused if self.config.scores_are_probabilities else _softmax(fused)
 
     def predict(self, recordings: Sequence) -> np.ndarray:
         """The most likely class of each recording.

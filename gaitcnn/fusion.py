@@ -30,6 +30,7 @@ __all__ = [
     "fuse_by_sequence",
     "fuse_consecutive",
     "group_positions",
+    "standardised_sum",
 ]
 
 #: How the scores of a group are combined. ``"mean"``: the arithmetic mean ([P] the paper's
@@ -37,6 +38,9 @@ __all__ = [
 #: ``"mean_log"``: the mean log-probability (probabilities clipped at 1e-7), returned
 #: renormalised: a normalised geometric mean, the product of the per-window likelihoods.
 FUSIONS = ("mean", "mean_log")
+
+#: Floor of network probabilities before :func:`standardised_sum` takes their logarithm.
+_PROBA_FLOOR = 1e-7
 
 #: Floor of probabilities before the logarithm of ``"mean_log"``.
 _LOG_FLOOR = 1e-7
@@ -351,3 +355,48 @@ def cmc_curve(ranks, n_classes: int) -> np.ndarray:
         return np.full(n_classes, np.nan)
     counts = np.bincount(np.clip(ranks, 1, n_classes + 1) - 1, minlength=n_classes + 1)
     return np.cumsum(counts[:n_classes]) / ranks.size
+
+
+def _standardise_rows(scores: np.ndarray) -> np.ndarray:
+    """Each row minus its mean over its finite entries, divided by their standard deviation."""
+    finite = np.isfinite(scores)
+    values = np.where(finite, scores, 0.0)
+    count = np.maximum(finite.sum(axis=1, keepdims=True), 1)
+    mean = values.sum(axis=1, keepdims=True) / count
+    sd = np.sqrt((np.where(finite, scores - mean, 0.0) ** 2).sum(axis=1, keepdims=True) / count)
+    return np.where(finite, (scores - mean) / np.maximum(sd, 1e-12), -np.inf)
+
+
+def standardised_sum(proba, decision) -> np.ndarray:
+    """Add a network's and a peer's window scores, each standardised per window.
+
+    A network gives probabilities, a peer such as MiniRocket's ridge gives decision values on
+    its own scale. Each row is put on a common scale - the network's log-probabilities and the
+    peer's decision values are each centred and divided by their standard deviation over the
+    classes - and the two are added with equal weight (no weight is fitted). A class the peer
+    never saw (-inf) stays -inf.
+
+    Parameters
+    ----------
+    proba : np.ndarray, shape (n, n_classes)
+        Network probabilities (floored at 1e-7 before the logarithm).
+    decision : np.ndarray, shape (n, n_classes)
+        Peer decision values (-inf for a class without training windows).
+
+    Returns
+    -------
+    np.ndarray of float64, shape (n, n_classes)
+
+    Examples
+    --------
+    >>> standardised_sum(np.array([[0.7, 0.2, 0.1]]), np.array([[-1.0, 2.0, -1.0]])).argmax()
+    np.int64(1)
+    """
+    proba = np.asarray(proba, dtype=np.float64)
+    decision = np.asarray(decision, dtype=np.float64)
+    if proba.shape != decision.shape:
+        raise ValueError(
+            f"proba and decision must have one shape. Received: {proba.shape}, {decision.shape}"
+        )
+    log_proba = np.log(np.clip(proba, _PROBA_FLOOR, 1.0))
+    return _standardise_rows(log_proba) + _standardise_rows(decision)

@@ -25,6 +25,7 @@ from typing import Any
 
 from gaitcnn.errors import GaitDataError
 from gaitcnn.fusion import FUSIONS
+from gaitcnn.orientation import auto_front_end
 from gaitcnn.rawwindows import AUGMENTS, CHANNEL_SETS, RotationAugment
 from gaitcnn.registry import METHODS, NETWORKS, PEERS
 
@@ -86,11 +87,13 @@ TFLEARN_HPARAMS = ("conv_filters", "n_conv", "fl1_units", "dropout_rate")
 IMPROVED: dict[str, Any] = {
     "representation": "raw",
     "segmentation": "dense",
-    "dense_step": 4,
+    "dense_step": 8,
     "edge": "pad",
     "network": "raw_cnn",
+    "partner": "minirocket",
+    "channel_choice": "auto",
     "hparams": {"n_pooled_blocks": 3},
-    "epochs": 25,
+    "epochs": 20,
     "batch_size": 400,
     "learning_rate": 2e-3,
     "lr_schedule": "cosine",
@@ -111,7 +114,10 @@ IMPROVED: dict[str, Any] = {
 #: no label smoothing (the margin does its job).
 VERIFICATION: dict[str, Any] = {
     **IMPROVED,
+    "dense_step": 4,
     "network": "embedding_cnn",
+    "partner": None,
+    "channel_choice": "given",
     "hparams": {},
     "epochs": 20,
     "batch_size": 128,
@@ -225,6 +231,16 @@ class ModelConfig:
         axes of every training window by a random rotation, drawn anew per window and epoch
         (:class:`gaitcnn.rawwindows.RotationAugment`; a paper deviation for phones that turn
         in a pocket). A Keras network on raw windows of axes and norms only.
+    partner : str or None
+        A peer method (:data:`gaitcnn.registry.PEERS`) trained on the same windows as the
+        network, whose window scores are added to the network's, each standardised per window
+        (:func:`gaitcnn.fusion.standardised_sum`; the improved preset: ``"minirocket"``).
+        None [P]: the network alone. A Keras network on raw windows only.
+    channel_choice : str
+        ``"given"`` [P]: read ``channels``. ``"auto"`` (``channels="auto"``): the front end
+        holds both sets of :data:`gaitcnn.orientation.AUTO_CHANNELS` and the model reads the
+        sensor axes when the training windows hold the sensor in one orientation, the
+        orientation-free set when they do not (:func:`gaitcnn.orientation.choose_channels`).
     seed : int
         Initial weights, dropout, shuffling, augmentation and the peers' random kernels.
     """
@@ -251,6 +267,8 @@ class ModelConfig:
     framework: str = "keras"
     precision: str = "float32"  # [P] float32 arithmetic
     augment: str = "none"  # [P] no augmentation
+    partner: str | None = None  # [P] the network alone
+    channel_choice: str = "given"  # [P] the channels as given
     seed: int = 0
 
     def __post_init__(self):
@@ -271,6 +289,7 @@ class ModelConfig:
         choices["precision"] = PRECISIONS
         choices["lr_schedule"] = ("constant", "cosine")
         choices["augment"] = AUGMENTS
+        choices["channel_choice"] = ("given", "auto")
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise ValueError(
@@ -293,6 +312,9 @@ class ModelConfig:
             object.__setattr__(self, "hparams", json.loads(json.dumps(self.hparams)))
         except (TypeError, ValueError) as exc:
             raise ValueError(f"hparams must be JSON values. Received: {self.hparams!r}") from exc
+        if self.channels == "auto" or (self.channel_choice == "auto" and self.channels is None):
+            object.__setattr__(self, "channels", auto_front_end())
+            object.__setattr__(self, "channel_choice", "auto")
         if isinstance(self.channels, str):  # the name of a set, e.g. "invariant"
             if self.channels not in CHANNEL_SETS:
                 raise ValueError(
@@ -307,6 +329,22 @@ class ModelConfig:
             self._check_tflearn()
         if self.augment != "none":
             self._check_augment()
+        if self.partner is not None:
+            self._check_partner()
+
+    def _check_partner(self) -> None:
+        """Refuse, in one line, a partner peer the model cannot train beside its network."""
+        if self.partner not in PEERS:
+            raise ValueError(
+                f"partner must be None or one of {tuple(PEERS)}. Received: partner={self.partner!r}"
+            )
+        representation = self.prepare_params("ouisir").representation
+        if self.is_peer or self.framework != "keras" or representation != "raw":
+            raise ValueError(
+                f"partner={self.partner!r} joins a Keras network on raw windows. Received: "
+                f"method={self.method!r}, framework={self.framework!r}, "
+                f"representation={representation!r}"
+            )
 
     def _check_augment(self) -> None:
         """Refuse, in one line, an augmentation the model's data or training cannot take."""
@@ -380,6 +418,17 @@ class ModelConfig:
     def is_peer(self) -> bool:
         """True for a peer method (no network)."""
         return self.method in PEERS
+
+    @property
+    def needs_peers(self) -> bool:
+        """True when the model trains a peer (a peer method, or a network's ``partner``)."""
+        return self.is_peer or self.partner is not None
+
+    @property
+    def scores_are_probabilities(self) -> bool:
+        """True when window scores are softmax probabilities (a network without a partner);
+        a peer's are decision values, a hybrid's standardised sums."""
+        return not self.needs_peers
 
     @property
     def network_name(self) -> str | None:
@@ -492,7 +541,7 @@ def channels_for_data(config: ModelConfig, has_gyroscope: Sequence[bool], source
             f"the data mix recordings with a gyroscope (e.g. {with_gyro}) and without one (e.g. "
             f"{without}); use accelerometer-only channels, e.g. channels={acc_only(wanted)!r}"
         )
-    if config.channels is not None:
+    if config.channels is not None and config.channel_choice != "auto":
         raise GaitDataError(
             f"channels={wanted!r} asks for a gyroscope but the recordings have none (e.g. "
             f"{sources[0]}); use channels={acc_only(wanted)!r}"

@@ -132,7 +132,7 @@ def _fusions(model, scores, split) -> dict:
 def _model_info(model) -> dict:
     info: dict[str, Any] = {"params": model.n_params, "model_size_bytes": None}
     backend = model._fitted()
-    if backend.kind == "network":
+    if backend.kind in ("network", "hybrid"):
         from gaitcnn.models import count_flops
 
         info["multiply_adds"] = int(sum(count_flops(m) for m in backend.models))
@@ -238,7 +238,7 @@ def run_labeling(
         "notes": _notes(params, split, data_label),
         "image_cache": str(cache),
     }
-    if not params.model.is_peer:
+    if params.model.scores_are_probabilities:
         results["accuracy_by_fusion"] = _accuracy_by_fusion(scores, split)
     model_path = model.save(out_dir / "model.gaitcnn", overwrite=True)
     results["model_size_bytes"] = model_path.stat().st_size
@@ -257,7 +257,7 @@ def _prepared_split(params, data_root, cache_dir, n_simulated, variant, workers,
     from gaitcnn.cache import read_image_set
     from gaitcnn.prepare import default_cache_dir, prepare_dataset
 
-    if params.model.is_peer:  # fail before touching any data when the optional peers are missing
+    if params.model.needs_peers:  # fail before touching any data when aeon is missing
         from gaitcnn.peers.minirocket import require_aeon
 
         require_aeon()
