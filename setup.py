@@ -15,18 +15,20 @@ INSTALL_REQUIRES = [
     "tensorflow-cpu>=2.21,<2.22",
     "keras>=3.15,<3.16",
     "tflearn==0.5.0",  # unmaintained; gaitcnn.models._tflearn_compat makes it run on TF 2.21
-    "numpy>=1.26,<2.4",  # <2.4 so the optional aeon extra resolves to the same numpy
+    "numpy>=1.26,<2.4",  # <2.4 so that aeon resolves to the same numpy
     "scipy>=1.13",
     "h5py>=3.10,<3.15",  # TF 2.21 requires h5py < 3.15
     "click>=8.1",
     "Pillow>=10",
     "matplotlib>=3.8",
     "tqdm>=4.66",
+    # MiniRocket (numba): the improved preset's partner and the peer methods
+    "aeon==1.6.0",
 ]
 
 EXTRAS_REQUIRE = {
     "dev": ["pytest>=8", "pytest-xdist>=3.5", "hypothesis>=6.100", "ruff>=0.6"],
-    "peers": ["aeon==1.6.0"],
+    "peers": [],  # kept so that `pip install gaitcnn[peers]` still works; aeon is now required
 }
 
 setup(

@@ -26,7 +26,6 @@ __all__ = [
     "NetworkBackend",
     "PeerBackend",
     "TflearnBackend",
-    "make_backend",
 ]
 
 logger = logging.getLogger(__name__)
@@ -388,21 +387,3 @@ class PeerBackend:
         with np.load(io.BytesIO(archive.read(names[0])), allow_pickle=False) as data:
             arrays = {key: data[key] for key in data.files}
         self.peer = type(self._new_peer()).from_arrays(arrays)
-
-
-def make_backend(config: ModelConfig):
-    """The backend of ``config``: a peer, a tflearn-trained network, a Keras network or a
-    network with a peer partner (:class:`gaitcnn._hybrid.HybridBackend`); with
-    ``channel_choice="auto"`` wrapped to read the channels the training windows call for
-    (:class:`gaitcnn._hybrid.ChosenChannelsBackend`)."""
-    from gaitcnn._hybrid import ChosenChannelsBackend, HybridBackend
-
-    if config.is_peer:
-        backend = PeerBackend(config)
-    elif config.partner is not None:
-        backend = HybridBackend(config)
-    elif config.framework == "tflearn":
-        backend = TflearnBackend(config)
-    else:
-        backend = NetworkBackend(config)
-    return ChosenChannelsBackend(backend) if config.channel_choice == "auto" else backend

@@ -176,7 +176,7 @@ def _check_consistent(model, description: dict, path: Path) -> None:
 
 def read_model(cls, path):
     """Build a fitted ``cls`` (GaitModel) from a file written by :func:`write_model`."""
-    from gaitcnn._backends import make_backend
+    from gaitcnn._composite import make_backend
 
     path = Path(path)
     if not path.is_file():

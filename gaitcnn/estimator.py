@@ -206,7 +206,7 @@ class GaitModel:
         GaitModel
             ``self``.
         """
-        from gaitcnn._backends import make_backend
+        from gaitcnn._composite import make_backend
 
         labels = np.asarray(labels, dtype=np.int64)
         self.classes_ = label_array(classes)

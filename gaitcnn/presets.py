@@ -84,6 +84,16 @@ TFLEARN_HPARAMS = ("conv_filters", "n_conv", "fl1_units", "dropout_rate")
 #:   time steps: 41 % fewer multiply-adds) and 25 epochs cost little accuracy and cut the
 #:   training time by about half (``docs/results-simulated/improved_speed.md``; RECONSTRUCTION
 #:   D23).
+#: - ``partner="minirocket", dense_step=8, epochs=20`` - Paper deviation, the hybrid step: a
+#:   MiniRocket partner trained on the same windows; each window's scores are the CNN's and
+#:   MiniRocket's, each standardised over the classes, added
+#:   (:func:`gaitcnn.fusion.standardised_sum`). Windows every 8 samples (the peers' front end)
+#:   and 20 epochs pay for the partner (RECONSTRUCTION D25).
+#: - ``channel_choice="auto"`` - Paper deviation: the front end holds the sensor axes and the
+#:   orientation-free ``invariant`` set; the training windows decide which one the model reads
+#:   (the axes for a sensor fixed to the body, the invariant set for one that turns between
+#:   walks; :mod:`gaitcnn.orientation`, RECONSTRUCTION D26). Both steps:
+#:   ``docs/results-simulated/improved_hybrid.md``.
 IMPROVED: dict[str, Any] = {
     "representation": "raw",
     "segmentation": "dense",
@@ -324,6 +334,12 @@ class ModelConfig:
             object.__setattr__(self, "channels", CHANNEL_SETS[self.channels])
         if self.channels is not None:
             object.__setattr__(self, "channels", tuple(self.channels))
+        if self.channel_choice == "auto" and self.channels != auto_front_end():
+            raise ValueError(
+                f"channel_choice='auto' reads the channels {auto_front_end()} (both candidate "
+                f"sets). Received: channels={self.channels!r}; pass channels='auto', or "
+                "channel_choice='given' with your channels"
+            )
         self.prepare_params("ouisir")  # the front end validates its own fields
         if self.framework == "tflearn":
             self._check_tflearn()
@@ -391,7 +407,9 @@ class ModelConfig:
         """The fields of ``preset`` (:data:`PRESETS`) with ``overrides`` on top.
 
         A peer ``method`` brings its own front end (:data:`PEER_FRONT_END`) instead of the
-        preset's; explicit overrides still win. None values in ``overrides`` are ignored.
+        preset's; explicit overrides still win. Explicit ``channels`` (other than ``"auto"``)
+        or an ``augment`` (which turns the sensor axes) replace the preset's
+        ``channel_choice="auto"``. None values in ``overrides`` are ignored.
         ``hparams`` are merged key by key over the preset's (``--set kernel_size=9`` keeps
         the improved preset's ``n_pooled_blocks``); the preset's are dropped when
         ``network`` names another network, whose builder does not take them.
@@ -406,6 +424,9 @@ class ModelConfig:
                 f"{sorted(f.name for f in dataclasses.fields(cls))}"
             )
         values = dict(PRESETS[preset])
+        explicit = overrides.get("channels", "auto") != "auto"
+        if explicit or overrides.get("augment", "none") != "none":
+            values.pop("channel_choice", None)  # explicit channels, or axes to turn: as given
         if overrides.get("method") in PEERS:
             values = {k: v for k, v in values.items() if k not in IMPROVED} | PEER_FRONT_END
         if overrides.get("network", values.get("network")) != values.get("network"):

@@ -21,8 +21,14 @@ from experiments.ablation import ALL_ROWS, ROWS, Plan, format_cell, summarise  #
 
 def test_main_rows_are_cumulative():
     # each row keeps every setting of the previous one, except the values these rows replace:
-    # the switch from AE-GDIs to raw windows (network, epochs) and the speed step (epochs)
-    replaced = {"raw_windows": {"network", "epochs"}, "speed": {"epochs"}}
+    # the switch from AE-GDIs to raw windows (network, epochs), the speed step (epochs), the
+    # MiniRocket partner (windows every 8 samples, 20 epochs) and the channel choice (channels)
+    replaced = {
+        "raw_windows": {"network", "epochs"},
+        "speed": {"epochs"},
+        "hybrid": {"dense_step", "epochs"},
+        "auto_channels": {"channels"},
+    }
     for previous, row in itertools.pairwise(ROWS):
         assert previous.labeling.keys() <= row.labeling.keys(), row.key
         changed = {k for k, v in previous.labeling.items() if row.labeling[k] != v}

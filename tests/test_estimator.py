@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from gaitcnn.errors import GaitDataError
+from gaitcnn.orientation import auto_front_end
 
 #: Tiny settings so that a fit takes seconds.
 TINY_IMPROVED = {"epochs": 2, "hparams": {"filters": [8, 8], "n_pooled_blocks": 1}}
@@ -83,7 +84,20 @@ class TestReadmeExample:
         )
         assert loaded.fingerprint == fitted["model"].fingerprint
         assert loaded.config == fitted["model"].config
-        assert loaded.channels_ == ("acc", "gyr", "acc_mag", "gyr_mag")
+        assert loaded.channels_ == auto_front_end()  # the front end holds both candidate sets
+        assert loaded._backend.choice.to_dict() == fitted["model"]._backend.choice.to_dict()
+
+    def test_improved_is_a_network_and_minirocket_on_the_axes_of_a_belt_sensor(self, fitted):
+        from gaitcnn.fusion import standardised_sum
+
+        backend = fitted["model"]._backend
+        assert backend.kind == "hybrid" and backend.choice.mount == "fixed"
+        assert backend.choice.channels == ("acc", "gyr", "acc_mag", "gyr_mag")
+        images, _ = fitted["model"].windows(fitted["probe"][:1])
+        chosen = backend.choice.select(images)
+        parts = standardised_sum(backend.inner.network.scores(chosen),
+                                 backend.inner.peer.scores(chosen))  # fmt: skip
+        np.testing.assert_allclose(fitted["model"].window_scores(images), parts)
 
     def test_save_does_not_overwrite_without_asking(self, fitted):
         with pytest.raises(FileExistsError):
@@ -169,8 +183,10 @@ class TestChannelsFromTheData:
         recs = [self._recording(walks, gyro=False)]
         flags, files = [r.gyr is not None for r in recs], [r.source for r in recs]
         assert channels_for_data(ModelConfig(), flags, files) == ("acc",)
-        improved = ModelConfig.from_preset("improved")
-        assert channels_for_data(improved, flags, files) == ("acc", "acc_mag")
+        improved = ModelConfig.from_preset("improved")  # channels="auto": both sets, acc only
+        assert channels_for_data(improved, flags, files) == auto_front_end(with_gyro=False)
+        speed = ModelConfig.from_preset("improved", channel_choice="given", channels=None)
+        assert channels_for_data(speed.replace(channels=None), flags, files) == ("acc", "acc_mag")
         with pytest.raises(GaitDataError, match="asks for a gyroscope"):
             channels_for_data(ModelConfig(channels=("acc", "gyr")), flags, files)
 

@@ -96,3 +96,22 @@ class TestContractRanks:
 
     def test_group_positions(self):
         assert group_positions(["b", "x", "a"], ["a", "b"]).tolist() == [1, -1, 0]
+
+
+def test_standardised_sum_puts_both_experts_on_one_scale():
+    from gaitcnn.fusion import standardised_sum
+
+    rng = np.random.default_rng(0)
+    proba = rng.dirichlet(np.ones(5), size=20)
+    decision = rng.standard_normal((20, 5))
+    summed = standardised_sum(proba, decision)
+    # invariant to the peer's scale and offset, and to the network's temperature-free scale
+    np.testing.assert_allclose(standardised_sum(proba, 7.0 * decision + 3.0), summed)
+    # each part has mean 0 and sd 1 per row, so the sum has mean 0
+    np.testing.assert_allclose(summed.mean(axis=1), 0.0, atol=1e-12)
+    # a class the peer never saw stays impossible; the others stay finite
+    decision[:, 2] = -np.inf
+    out = standardised_sum(proba, decision)
+    assert np.isneginf(out[:, 2]).all() and np.isfinite(np.delete(out, 2, axis=1)).all()
+    with pytest.raises(ValueError, match="one shape"):
+        standardised_sum(proba, decision[:, :4])

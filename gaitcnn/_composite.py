@@ -1,4 +1,6 @@
-"""Backends built from other backends: a network with a peer partner, and a channel choice.
+"""Backends built from other backends, and :func:`make_backend`, which picks the backend.
+
+# Paper deviation (docs/RECONSTRUCTION.md D25, D26): the paper classifies with one CNN.
 
 - :class:`HybridBackend` (``ModelConfig.partner``): a raw-window network and a peer such as
   MiniRocket trained on the same windows; each window's scores are their standardised sum
@@ -21,13 +23,13 @@ from pathlib import Path
 
 import numpy as np
 
-from gaitcnn._backends import NetworkBackend, PeerBackend, _chunks
+from gaitcnn._backends import NetworkBackend, PeerBackend, TflearnBackend, _chunks
 from gaitcnn.cache import CacheRows
 from gaitcnn.fusion import standardised_sum
 from gaitcnn.orientation import FIXED_MOUNT_MAX_DEG, OrientationChoice, choose_channels
 from gaitcnn.presets import ModelConfig
 
-__all__ = ["ChosenChannelsBackend", "HybridBackend"]
+__all__ = ["ChosenChannelsBackend", "HybridBackend", "make_backend"]
 
 logger = logging.getLogger(__name__)
 
@@ -199,3 +201,19 @@ class ChosenChannelsBackend:
         self.front_end = tuple(record.pop("front_end"))
         self.choice = OrientationChoice.from_dict(record)
         self.inner.read(archive, [n for n in names if n != CHOICE_MEMBER], workdir, path)
+
+
+def make_backend(config: ModelConfig):
+    """The backend of ``config``: a peer, a tflearn-trained network, a Keras network or a
+    network with a peer partner (:class:`HybridBackend`); with
+    ``channel_choice="auto"`` wrapped to read the channels the training windows call for
+    (:class:`ChosenChannelsBackend`)."""
+    if config.is_peer:
+        backend = PeerBackend(config)
+    elif config.partner is not None:
+        backend = HybridBackend(config)
+    elif config.framework == "tflearn":
+        backend = TflearnBackend(config)
+    else:
+        backend = NetworkBackend(config)
+    return ChosenChannelsBackend(backend) if config.channel_choice == "auto" else backend
