@@ -340,6 +340,12 @@ def _single_network(model) -> keras.Model:
         raise ValueError(
             f"only a network has an embedding to export. Received: method={model.config.method!r}"
         )
+    if model.config.channel_choice != "given":
+        raise ValueError(
+            "export_embedding exports a network that reads the front end's channels as they "
+            "are; channels='auto' picks its columns inside gaitcnn. Received: "
+            f"channel_choice={model.config.channel_choice!r}; train with explicit channels"
+        )
     if len(backend.models) != 1:
         raise ValueError(
             "export_embedding exports one network; an ensemble averages the embeddings of its "

@@ -99,6 +99,12 @@ class TestReadmeExample:
                                  backend.inner.peer.scores(chosen))  # fmt: skip
         np.testing.assert_allclose(fitted["model"].window_scores(images), parts)
 
+    def test_the_hybrid_has_no_single_network_to_export(self, fitted, tmp_path):
+        from gaitcnn.export import export_embedding
+
+        with pytest.raises(ValueError, match="only a network"):
+            export_embedding(fitted["model"], tmp_path / "export")
+
     def test_save_does_not_overwrite_without_asking(self, fitted):
         with pytest.raises(FileExistsError):
             fitted["model"].save(fitted["path"])
