@@ -55,10 +55,10 @@ __all__ = [
 ]
 
 
-def parse_channels(text: str | None) -> tuple[str, ...] | None:
-    """``--channels``: comma-separated channel names, or the name of a set of
+def parse_channels(text: str | None) -> tuple[str, ...] | str | None:
+    """``--channels``: comma-separated channel names, the name of a set of
     :data:`gaitcnn.rawwindows.CHANNEL_SETS` (``axes``, ``norms``, ``gravity``, ``invariant``,
-    ``body``).
+    ``body``), or ``auto`` (:mod:`gaitcnn.orientation`: the training walks choose).
 
     Examples
     --------
@@ -66,11 +66,15 @@ def parse_channels(text: str | None) -> tuple[str, ...] | None:
     ('acc', 'acc_mag')
     >>> parse_channels("norms")
     ('acc_mag', 'gyr_mag')
+    >>> parse_channels("auto")
+    'auto'
     """
     from gaitcnn.rawwindows import CHANNEL_SETS
 
     if not text:
         return None
+    if text.strip() == "auto":  # both candidate sets; the training walks choose (orientation)
+        return "auto"
     if text.strip() in CHANNEL_SETS:
         return CHANNEL_SETS[text.strip()]
     return tuple(c.strip() for c in text.split(","))
@@ -80,8 +84,10 @@ def parse_channels(text: str | None) -> tuple[str, ...] | None:
 CHANNELS_HELP = (
     "Channels to read: comma-separated names (e.g. acc or acc,acc_mag) or a set - axes, norms, "
     "gravity (gravity-aligned), invariant (gravity plus the angles between horizontal motions; "
-    "for a sensor that turns between walks), body (vertical/forward/lateral) [default: the "
-    "preset's; their accelerometer-only variant when the data have no gyroscope]."
+    "for a sensor that turns between walks), body (vertical/forward/lateral), or auto (the "
+    "training walks choose axes or invariant by how far the sensor turns; the improved "
+    "labeling preset's default) [default: the preset's; their accelerometer-only variant when "
+    "the data have no gyroscope]."
 )
 
 

@@ -26,7 +26,12 @@ import numpy as np
 from gaitcnn._backends import NetworkBackend, PeerBackend, TflearnBackend, _chunks
 from gaitcnn.cache import CacheRows
 from gaitcnn.fusion import standardised_sum
-from gaitcnn.orientation import FIXED_MOUNT_MAX_DEG, OrientationChoice, choose_channels
+from gaitcnn.orientation import (
+    FIXED_MOUNT_MAX_DEG,
+    FIXED_MOUNT_QUANTILE,
+    OrientationChoice,
+    choose_channels,
+)
 from gaitcnn.presets import ModelConfig
 
 __all__ = ["ChosenChannelsBackend", "HybridBackend", "make_backend"]
@@ -142,9 +147,10 @@ class ChosenChannelsBackend:
         self.front_end = tuple(channels)
         self.choice = choose_channels(windows, self.front_end)
         logger.info(
-            "channels='auto': %d %% of the training windows hold gravity within %.1f degrees of "
-            "their mean: a %s sensor, reading %s",
-            95, self.choice.spread_deg, self.choice.mount, "+".join(self.choice.channels),
+            "channels='auto': %.0f %% of the training windows hold gravity within %.1f degrees "
+            "of their mean: a %s sensor, reading %s",
+            100 * FIXED_MOUNT_QUANTILE, self.choice.spread_deg, self.choice.mount,
+            "+".join(self.choice.channels),
         )  # fmt: skip
         if validation is not None:
             validation = (self.choice.select(_in_memory(validation[0])), validation[1])

@@ -245,7 +245,8 @@ class ModelConfig:
         A peer method (:data:`gaitcnn.registry.PEERS`) trained on the same windows as the
         network, whose window scores are added to the network's, each standardised per window
         (:func:`gaitcnn.fusion.standardised_sum`; the improved preset: ``"minirocket"``).
-        None [P]: the network alone. A Keras network on raw windows only.
+        None [P]: the network alone (``partner="none"`` drops the preset's). A Keras network
+        on raw windows only.
     channel_choice : str
         ``"given"`` [P]: read ``channels``. ``"auto"`` (``channels="auto"``): the front end
         holds both sets of :data:`gaitcnn.orientation.AUTO_CHANNELS` and the model reads the
@@ -345,6 +346,8 @@ class ModelConfig:
             self._check_tflearn()
         if self.augment != "none":
             self._check_augment()
+        if self.partner == "none":  # from_preset ignores None overrides: "none" drops a partner
+            object.__setattr__(self, "partner", None)
         if self.partner is not None:
             self._check_partner()
 

@@ -105,3 +105,4 @@ def test_auto_on_a_model_config():
         ModelConfig.from_preset("improved", partner="resnet")
     with pytest.raises(ValueError, match="partner"):
         ModelConfig(partner="minirocket")  # the paper preset reads AE-GDIs
+    assert ModelConfig.from_preset("improved", partner="none").partner is None

@@ -113,6 +113,13 @@ def _method_help() -> str:
     "by a random rotation per window and epoch (raw windows of axes and norms only).",
 )
 @click.option(
+    "--partner",
+    type=click.Choice([*PEERS, "none"]),
+    default=None,
+    help="Peer trained beside the network on the same windows, scores added per window "
+    "[default: the preset's; improved: minirocket]; none: the network alone (less memory).",
+)
+@click.option(
     "--seed",
     type=int,
     default=0,
@@ -148,9 +155,8 @@ def _method_help() -> str:
     help="Keras progress: 0 silent, 1 bar, 2 one line per epoch.",
 )
 def labeling_command(n_subjects, data_root, variant, subset, sensor, channels, method, preset,
-                     framework, global_clipnorm, epochs, precision, augment, seed, edge, sets, out,
-                     cache_dir, workers,
-                     verbose):  # fmt: skip
+                     framework, global_clipnorm, epochs, precision, augment, partner, seed, edge,
+                     sets, out, cache_dir, workers, verbose):  # fmt: skip
     """Gait labeling on OU-ISIR (paper Table 2): train on K subjects' gallery walks, label
     their probe walks."""
     from gaitcnn.labeling._run import run_labeling
@@ -161,7 +167,7 @@ def labeling_command(n_subjects, data_root, variant, subset, sensor, channels, m
             preset, n_subjects=n_subjects, subset=subset, sensor=sensor, seed=seed, method=method,
             epochs=epochs, edge=edge, hparams=hparams or None, precision=precision,
             framework=framework, global_clipnorm=global_clipnorm, augment=augment,
-            channels=parse_channels(channels),
+            partner=partner, channels=parse_channels(channels),
         )  # fmt: skip
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
