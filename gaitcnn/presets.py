@@ -357,24 +357,21 @@ class ModelConfig:
             raise ValueError(
                 f"partner must be None or one of {tuple(PEERS)}. Received: partner={self.partner!r}"
             )
-        representation = self.prepare_params("ouisir").representation
-        if self.is_peer or self.framework != "keras" or representation != "raw":
-            raise ValueError(
-                f"partner={self.partner!r} joins a Keras network on raw windows. Received: "
-                f"method={self.method!r}, framework={self.framework!r}, "
-                f"representation={representation!r}"
-            )
+        self._require_keras_raw_network(f"partner={self.partner!r} joins")
 
     def _check_augment(self) -> None:
         """Refuse, in one line, an augmentation the model's data or training cannot take."""
+        self._require_keras_raw_network(f"augment={self.augment!r} applies to")
+        RotationAugment(self.default_channels)  # refuses channels it cannot turn
+
+    def _require_keras_raw_network(self, what: str) -> None:
+        """Refuse a setting that needs a Keras network on raw windows (``what`` names it)."""
         representation = self.prepare_params("ouisir").representation
         if self.is_peer or self.framework != "keras" or representation != "raw":
             raise ValueError(
-                f"augment={self.augment!r} applies to a Keras network on raw windows. Received: "
-                f"method={self.method!r}, framework={self.framework!r}, "
-                f"representation={representation!r}"
+                f"{what} a Keras network on raw windows. Received: method={self.method!r}, "
+                f"framework={self.framework!r}, representation={representation!r}"
             )
-        RotationAugment(self.default_channels)  # refuses channels it cannot turn
 
     def _check_tflearn(self) -> None:
         """Refuse, in one line, what the tflearn training loop cannot build or run."""
