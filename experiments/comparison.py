@@ -98,6 +98,26 @@ def _resolved_config(extra) -> dict:
     return config.to_dict()
 
 
+def same_run_key(stored: dict, current: dict) -> bool:
+    """True when a finished run's stored key describes the run ``current`` asks for.
+
+    A :class:`gaitcnn.presets.ModelConfig` field added after the run was made, and set to its
+    default now, does not change the run: it is left out of the comparison.
+    """
+    import dataclasses
+
+    from gaitcnn.presets import ModelConfig
+
+    defaults = {f.name: f.default for f in dataclasses.fields(ModelConfig)}
+    stored_config = stored.get("config", {})
+    config = {
+        k: v
+        for k, v in current.get("config", {}).items()
+        if k in stored_config or k not in defaults or v != defaults[k]
+    }
+    return {**stored, "config": stored_config} == {**current, "config": config}
+
+
 def run_one(
     key: str, extra: tuple, k: int, seed: int, size: dict, args, setting: str = "default"
 ) -> dict:
@@ -136,7 +156,7 @@ def run_one(
         not args.force
         and (run_dir / "results.json").exists()
         and key_path.exists()
-        and json.loads(key_path.read_text()) == run_key
+        and same_run_key(json.loads(key_path.read_text()), run_key)
     ):
         print(f"reusing {run_dir}", flush=True)
     elif args.finished_only:

@@ -174,3 +174,22 @@ def test_comparison_summary_over_seeds():
     assert summary[("improved", "rotated")]["wall_vs_minirocket"] is None  # no MiniRocket there
     table = comparison.markdown_table(list(summary.values()))
     assert "| 80.0 [70/90] |" in table and "| 2.0 |" in table
+
+
+def test_comparison_run_key_ignores_a_field_added_later_at_its_default():
+    from experiments.comparison import _resolved_config, same_run_key
+
+    current = {
+        "command": ["-m", "x"],
+        "gaitcnn": "1",
+        "config": _resolved_config(("--method", "minirocket")),
+    }
+    stored = {**current, "config": dict(current["config"])}
+    del stored["config"]["partner"], stored["config"]["channel_choice"]  # an older run's key
+    assert same_run_key(stored, current)
+    assert not same_run_key({**stored, "gaitcnn": "0"}, current)
+    improved = {**current, "config": _resolved_config(("--preset", "improved"))}
+    assert not same_run_key(stored, improved)  # a changed preset is rerun
+    older_improved = {**improved, "config": {**improved["config"]}}
+    del older_improved["config"]["partner"]  # made before the partner: not the same run
+    assert not same_run_key(older_improved, improved)
