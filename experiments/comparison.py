@@ -228,6 +228,23 @@ def plot(summary: list[dict], out_png: Path, title: str) -> Path:
     return out_png
 
 
+def _channels_read(res: dict) -> str:
+    """The channels the run's model read: with ``channels="auto"`` the set its training walks
+    chose (``results.json`` ``model_channels``; for older runs, the saved model's choice),
+    marked ``(auto)``; else the front end's."""
+    chosen = res.get("model_channels")
+    model_file = Path(res.get("run_dir", "")) / "model.gaitcnn"
+    if chosen is None and model_file.is_file():
+        import zipfile
+
+        with zipfile.ZipFile(model_file) as archive:
+            if "channel_choice.json" in archive.namelist():
+                chosen = json.loads(archive.read("channel_choice.json"))["channels"]
+    if chosen is not None:
+        return "+".join(chosen) + " (auto)"
+    return "+".join(res.get("channels", []))
+
+
 def _rows_of(setting: str, k: int, seed: int, size: dict, args) -> list[dict]:
     """One row per method for a data setting, K and seed (each a labeling process)."""
     rows = []
@@ -245,7 +262,7 @@ def _rows_of(setting: str, k: int, seed: int, size: dict, args) -> list[dict]:
                 "label": label,
                 "setting": setting,
                 "seed": seed,
-                "channels": "+".join(res.get("channels", [])),
+                "channels": _channels_read(res),
                 "K": res["n_subjects"],
                 "accuracy": round(res["accuracy"], 6),
                 "top5": round(res["top5"], 6),

@@ -265,6 +265,9 @@ def test_improved_preset_end_to_end(small_run):
     # a network with a MiniRocket partner: its window scores are standardised sums, not
     # probabilities, so there is no log-probability fusion to report
     assert "accuracy_by_fusion" not in res
+    # channels="auto" on a belt IMU: the model read the axes and norms, and says so
+    assert res["model_channels"] == ["acc", "gyr", "acc_mag", "gyr_mag"]
+    assert res["gravity_spread_deg"] < 30.0
     # dense windows: many per walk, none of the probe sequences without windows
     assert res["mean_images_per_probe_sequence"] > 10
     assert res["n_probe_sequences_without_images"] == 0

@@ -138,6 +138,10 @@ def _model_info(model) -> dict:
         info["multiply_adds"] = int(sum(count_flops(m) for m in backend.models))
         info["input_shape"] = backend.input_shape
         info["model_hparams"] = backend.hparams
+    choice = getattr(backend, "choice", None)
+    if choice is not None:  # channels="auto": the set the training walks chose
+        info["model_channels"] = list(choice.channels)
+        info["gravity_spread_deg"] = choice.spread_deg
     return info
 
 
