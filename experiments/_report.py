@@ -22,3 +22,21 @@ def versions() -> dict:
         except metadata.PackageNotFoundError:
             out[name] = None
     return out
+
+
+def same_model(stored: dict, current: dict, *, ignore_preset: bool = False) -> bool:
+    """True when two saved :class:`gaitcnn.presets.ModelConfig` dicts describe the same model.
+
+    Both are read back with ``ModelConfig.from_dict``, so a field added to ``ModelConfig`` after
+    ``stored`` was written takes its default (which is what the older run did) instead of making
+    the run look different. ``ignore_preset``: the preset is only a label.
+    """
+    from gaitcnn.presets import ModelConfig
+
+    try:
+        configs = [ModelConfig.from_dict(dict(values)) for values in (stored, current)]
+    except (TypeError, ValueError):
+        return False
+    if ignore_preset:
+        configs = [config.replace(preset="paper") for config in configs]
+    return configs[0] == configs[1]

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments._report import versions, write_json_atomic, write_text_atomic
+from experiments._report import same_model, versions, write_json_atomic, write_text_atomic
 
 
 @dataclass(frozen=True)
@@ -392,9 +392,12 @@ def labeling_cell(row: Row, column: str, k: int, seed: int, plan: Plan, args) ->
     }
 
 
-def _without_preset(values: dict) -> dict:
-    model = {k: v for k, v in values.get("model", {}).items() if k != "preset"}
-    return {**values, "model": model}
+def _same_labeling(stored: dict, current: dict) -> bool:
+    """Same protocol fields and the same model (the preset is a label; fields added to
+    ``ModelConfig`` later take their defaults: :func:`experiments._report.same_model`)."""
+    rest = [{k: v for k, v in values.items() if k != "model"} for values in (stored, current)]
+    models = (stored.get("model", {}), current.get("model", {}))
+    return rest[0] == rest[1] and same_model(*models, ignore_preset=True)
 
 
 def _reuse_external(params, setting: str, args) -> dict | None:
@@ -407,7 +410,7 @@ def _reuse_external(params, setting: str, args) -> dict | None:
         results = json.loads(results_path.read_text())
         expected = "simulated" if setting == "default" else f"simulated-{setting}"
         # the preset is a label: the same fields are the same run
-        same = _without_preset(config.get("labeling", {})) == _without_preset(params.to_dict())
+        same = _same_labeling(config.get("labeling", {}), params.to_dict())
         if same and results.get("data") == expected:
             print(f"reusing {folder}", flush=True)
             return results

@@ -27,7 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-from experiments._report import versions, write_json_atomic, write_text_atomic
+from experiments._report import same_model, versions, write_json_atomic, write_text_atomic
 from experiments.table_2 import to_csv
 
 #: The compared rows: (key, label, extra command-line arguments of gaitcnn.labeling).
@@ -99,23 +99,11 @@ def _resolved_config(extra) -> dict:
 
 
 def same_run_key(stored: dict, current: dict) -> bool:
-    """True when a finished run's stored key describes the run ``current`` asks for.
-
-    A :class:`gaitcnn.presets.ModelConfig` field added after the run was made, and set to its
-    default now, does not change the run: it is left out of the comparison.
-    """
-    import dataclasses
-
-    from gaitcnn.presets import ModelConfig
-
-    defaults = {f.name: f.default for f in dataclasses.fields(ModelConfig)}
-    stored_config = stored.get("config", {})
-    config = {
-        k: v
-        for k, v in current.get("config", {}).items()
-        if k in stored_config or k not in defaults or v != defaults[k]
-    }
-    return {**stored, "config": stored_config} == {**current, "config": config}
+    """True when a finished run's stored key describes the run ``current`` asks for: the same
+    command and package version, and the same model (:func:`experiments._report.same_model`:
+    a field added to ``ModelConfig`` after the run, at its default, changes nothing)."""
+    rest = [{k: v for k, v in key.items() if k != "config"} for key in (stored, current)]
+    return rest[0] == rest[1] and same_model(stored.get("config", {}), current.get("config", {}))
 
 
 def run_one(

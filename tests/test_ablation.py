@@ -102,3 +102,17 @@ def test_tiny_plan_end_to_end_and_reuse(tmp_path, monkeypatch):
     monkeypatch.setattr("gaitcnn.labeling.run_labeling", fail)
     monkeypatch.setattr("gaitcnn.authentication.run_authentication", fail)
     ablation.main(argv, plan=plan)
+
+
+def test_reuse_matches_a_run_saved_before_a_field_was_added():
+    from gaitcnn.labeling import LabelingParams
+
+    current = LabelingParams.from_preset("improved", n_subjects=100, seed=1).to_dict()
+    stored = {**current, "model": {**current["model"], "preset": "paper"}}
+    del stored["model"]["partner"]  # an older run: its partner would read None, not minirocket
+    assert not ablation._same_labeling(stored, current)
+    speed = LabelingParams.from_preset("paper", n_subjects=100, seed=1).to_dict()
+    older = {**speed, "model": {**speed["model"]}}
+    del older["model"]["partner"], older["model"]["channel_choice"]  # fields added later
+    assert ablation._same_labeling(older, speed)
+    assert not ablation._same_labeling({**older, "seed": 2}, speed)
