@@ -225,9 +225,11 @@ def _channels_read(res: dict) -> str:
     if chosen is None and model_file.is_file():
         import zipfile
 
+        from gaitcnn._composite import CHOICE_MEMBER
+
         with zipfile.ZipFile(model_file) as archive:
-            if "channel_choice.json" in archive.namelist():
-                chosen = json.loads(archive.read("channel_choice.json"))["channels"]
+            if CHOICE_MEMBER in archive.namelist():
+                chosen = json.loads(archive.read(CHOICE_MEMBER))["channels"]
     if chosen is not None:
         return "+".join(chosen) + " (auto)"
     return "+".join(res.get("channels", []))

@@ -1,7 +1,7 @@
 """Is the sensor worn the same way in every walk? The channel choice of ``channels="auto"``.
 
-# Paper deviation (docs/RECONSTRUCTION.md D26): the paper reads rotation-invariant AE-GDIs
-# only. A sensor fixed to the body (a belt IMU) sits the same way in every walk, so its axes
+# Paper deviation: the paper reads rotation-invariant AE-GDIs only (docs/RECONSTRUCTION.md
+# D26). A sensor fixed to the body (a belt IMU) sits the same way in every walk, so its axes
 # carry the walker's own posture and mounting; a phone placed anew in a pocket turns between
 # walks, so its axes carry the orientation of the day instead. ``channels="auto"`` reads both
 # kinds of channel from the front end and lets the training walks decide: the sensor axes

@@ -77,14 +77,14 @@ TFLEARN_HPARAMS = ("conv_filters", "n_conv", "fl1_units", "dropout_rate")
 #:   deviation: dense windows give ~20x more batches per epoch; the cosine decay ends training
 #:   at a small learning rate (the final weights need no checkpoint selection) and label
 #:   smoothing keeps near-duplicate windows from saturating the softmax.
-#: - ``batch_size=400, learning_rate=2e-3, hparams={"n_pooled_blocks": 3}, epochs=25`` - Paper
-#:   deviation, for speed: consecutive dense windows share 60 of their 64 samples and the
+#: - ``batch_size=400, learning_rate=2e-3, hparams={"n_pooled_blocks": 3}, epochs=25`` -
+#:   Paper deviation: for speed. Consecutive dense windows share 60 of their 64 samples and the
 #:   training accuracy saturates within a few epochs, so batches of 400 (the learning rate
 #:   scaled by the square root of the batch ratio), a third max-pool (the last two blocks at 8
 #:   time steps: 41 % fewer multiply-adds) and 25 epochs cost little accuracy and cut the
 #:   training time by about half (``docs/results-simulated/improved_speed.md``; RECONSTRUCTION
 #:   D23).
-#: - ``partner="minirocket", dense_step=8, epochs=20`` - Paper deviation, the hybrid step: a
+#: - ``partner="minirocket", dense_step=8, epochs=20`` - Paper deviation: the hybrid step, a
 #:   MiniRocket partner trained on the same windows; each window's scores are the CNN's and
 #:   MiniRocket's, each standardised over the classes, added
 #:   (:func:`gaitcnn.fusion.standardised_sum`). Windows every 8 samples (the peers' front end)
