@@ -9,7 +9,8 @@ orientation-free channels - gravity-aligned (``minirocket-gravity``) and gravity
 horizontal relations (``minirocket-invariant``) - and the improved preset held to the latter
 whatever the data (``improved-invariant``; the preset itself picks them only for a sensor that
 turns). ``--settings`` adds data settings beside the default: ``hard`` and ``rotated`` (simulator
-variants; the sensor turns between gallery and probe walks in ``rotated``) and ``android`` (the
+variants; the sensor turns between gallery and probe walks in ``rotated``), ``untilted`` (a
+diagnostic variant: every walker wears the sensor at the same tilt) and ``android`` (the
 accelerometer-only phone walks, ``--sensor android``). By default K = 100 runs with seeds 0-2 and K
 = 744 with seed 0 (``--seeds`` for others); ``--finished-only`` tabulates the finished runs of a
 partial grid without training. Writes ``comparison.md`` (the seeds summarised, wall time also as a
@@ -64,6 +65,7 @@ SETTINGS = {
     "default": ("default", ()),
     "hard": ("hard", ()),
     "rotated": ("rotated", ()),
+    "untilted": ("untilted", ()),
     "android": ("default", ("--subset", "manual", "--sensor", "android")),
 }
 
@@ -350,7 +352,8 @@ def _parse(argv) -> tuple[argparse.Namespace, dict]:
         nargs="+",
         default=["default"],
         choices=list(SETTINGS),
-        help="data settings (hard, rotated: simulator variants; android: accelerometer only)",
+        help="data settings (hard, rotated, untilted: simulator variants; android: "
+        "accelerometer only)",
     )
     parser.add_argument(
         "--seeds",
@@ -424,7 +427,9 @@ the same gallery (seq0) and probe (seq1) walks; probe walks without any image co
 Seeds ({seeds}) draw the subjects and the weights; accuracy reads `mean [per seed]`, top-5 and
 wall time are means, peak RSS the largest. Data settings: `default`; `hard` and `rotated`
 (simulator variants: larger session-to-session change; the sensor turned by a random rotation
-per walk); `android` (phone walks without a gyroscope: every method uses its
+per walk); `untilted` (simulator variant: every walker wears the sensor at the same tilt, a
+diagnostic of what a method reads from how each walker wears it); `android` (phone walks
+without a gyroscope: every method uses its
 accelerometer-only channels). Wall time covers the whole command (image preparation from an
 existing cache, training, labelling); `x MiniRocket` divides it by MiniRocket's on the same
 data and K. Model MB: the saved `model.gaitcnn` file (a CNN's holds its weights and the

@@ -221,7 +221,8 @@ skip_check_option = click.option(
     show_default=True,
     help="hard: more session/day variation and sensor noise than the calibrated presets; "
     "rotated, hard-rotated: the same with the sensor turned by a random rotation every "
-    "session (walk or day).",
+    "session (walk or day); untilted: every walker wears the sensor at the same tilt "
+    "(a diagnostic: what a model reads from how each walker wears it).",
 )
 @click.option(
     "--out",

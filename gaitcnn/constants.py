@@ -22,9 +22,10 @@ GYR_COLS = ("gx", "gy", "gz")
 DATASET_NAMES = ("ouisir", "mcgill")
 
 #: Simulator variants (:data:`gaitcnn.simulate.VARIANTS`): the calibrated ``"default"``, the
-#: noisier ``"hard"``, and both with the sensor turned anew every session (``"rotated"``,
-#: ``"hard-rotated"``). Here so the CLI can offer them without importing the simulator.
-SIMULATION_VARIANTS = ("default", "hard", "rotated", "hard-rotated")
+#: noisier ``"hard"``, both with the sensor turned anew every session (``"rotated"``,
+#: ``"hard-rotated"``), and the diagnostic ``"untilted"`` (every walker wears the sensor at the
+#: same tilt). Here so the CLI can offer them without importing the simulator.
+SIMULATION_VARIANTS = ("default", "hard", "rotated", "hard-rotated", "untilted")
 
 #: Environment variable naming the default data root (like gaitmap's GAITMAP_DATA_DIR).
 DATA_DIR_ENV = "GAITCNN_DATA_DIR"

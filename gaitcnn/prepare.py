@@ -276,8 +276,9 @@ def ensure_simulated(
         ``"default"`` (calibrated presets), ``"hard"`` (:func:`gaitcnn.simulate.harder`: more
         session-to-session and day-to-day variation, noisier sensors; uncalibrated), or
         either with the sensor turned by a random rotation every session (``"rotated"``,
-        ``"hard-rotated"``; :func:`gaitcnn.simulate.session_rotation`). Each variant has its
-        own folder (``...-<variant>``).
+        ``"hard-rotated"``; :func:`gaitcnn.simulate.session_rotation`), or every walker wearing
+        the sensor at the same tilt (``"untilted"``; :func:`gaitcnn.simulate.untilted`). Each
+        variant has its own folder (``...-<variant>``).
     progress : bool or None, default=None
         Progress bar while simulating; ``None`` shows it when stderr is a terminal.
     sensors : tuple of str, default=("center",)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import importlib
 import json
@@ -537,3 +538,51 @@ class TestRotatedVariant:
         assert result.exit_code == 0, result.output
         truth = load_truth(out)
         assert all(len(d["sensor_rotation_rotvec"]) == 3 for d in truth.values())
+
+
+# ----------------------------------------------------------------------------- untilted variant
+class TestUntiltedVariant:
+    def test_only_the_subject_tilt_goes(self):
+        from gaitcnn.simulate import PRESETS, untilted
+
+        assert list(PRESETS)[:4] == ["waist", "pocket", "waist-hard", "pocket-hard"]  # codes
+        for name in ("waist", "pocket"):
+            base, flat = PRESETS[name], PRESETS[f"{name}-untilted"]
+            assert flat == untilted(base) and flat.tilt_subject_deg == (0.0, 0.0, 0.0)
+            assert (
+                dataclasses.replace(flat, name=name, tilt_subject_deg=base.tilt_subject_deg) == base
+            )
+
+    def test_pocket_data_are_the_default_ones(self, tmp_path):
+        """The pocket preset has no subject tilt: its untilted recordings are the same bytes."""
+        kw = dict(n_subjects=2, duration_s=20.0, seed=5)
+        default = simulate_mcgill(tmp_path / "default", **kw)
+        flat = simulate_mcgill(tmp_path / "untilted", variant="untilted", **kw)
+        assert [p.name for p in default.files] == [p.name for p in flat.files]
+        for a, b in zip(default.files, flat.files, strict=True):
+            assert a.read_bytes() == b.read_bytes(), a.name
+
+    def test_same_walks_one_tilt_for_everybody(self, tmp_path):
+        kw = dict(n_subjects=16, seed=2, subsets=("manual",))
+        default = simulate_ouisir(tmp_path / "default", **kw)
+        flat = simulate_ouisir(tmp_path / "untilted", variant="untilted", **kw)
+        info = json.loads((flat.root / INFO_FILENAME).read_text())["parameters"]
+        assert info["variant"] == "untilted" and info["preset"] == "waist-untilted"
+
+        def walks(result):
+            return {rel: _ouisir_rows(result.root, rel)[0] for rel in sorted(result.truth)}
+
+        def spread_deg(acc_by_walk):  # median angle of each walk's mean "up" to the overall mean
+            ups = np.array([a.mean(axis=0) / np.linalg.norm(a.mean(axis=0)) for a in acc_by_walk])
+            return float(np.median([_angle_deg(u, ups.mean(axis=0)) for u in ups]))
+
+        a, b = walks(default), walks(flat)
+        assert a.keys() == b.keys()
+        # every subject wears the sensor the same way: only the session tilt (1.1 deg per axis)
+        # and the wobble are left, against the subject's own ~6 deg
+        assert spread_deg(b.values()) < 0.5 * spread_deg(a.values())
+        # the same walks: |a| does not see the tilt (up to the per-axis scale error)
+        ratio = [
+            np.linalg.norm(b[r], axis=1).mean() / np.linalg.norm(a[r], axis=1).mean() for r in a
+        ]
+        assert np.median(np.abs(np.log(ratio))) < 0.015

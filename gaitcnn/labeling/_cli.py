@@ -52,7 +52,8 @@ def _method_help() -> str:
     default="default",
     show_default=True,
     help="Simulator variant without --data-root: hard (more session change and noise), "
-    "rotated / hard-rotated (the sensor turned anew every walk, like a phone in a pocket).",
+    "rotated / hard-rotated (the sensor turned anew every walk, like a phone in a pocket), "
+    "untilted (every walker wears the sensor at the same tilt; a diagnostic).",
 )
 @subset_option
 @sensor_option
