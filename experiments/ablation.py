@@ -516,11 +516,11 @@ def format_auth(cell: dict | None) -> str:
 DECISIONS = [
     "- **Adopted for labeling (`--preset improved`) = row `auto_channels`** (since issue 15's "
     "second step; before it row `speed`, and before that row `raw_windows`, whose summary "
-    "follows). The MiniRocket partner (`hybrid`) lifts K=100 from 93.0 to 97.0 % and hard from "
-    "50.0 to 65.0 %; on the rotated variant the axes give 4.3 % (CNN) and 7.0 % (hybrid), and "
-    "the channel choice (`auto_channels`, which picks the invariant set there and the axes "
-    "elsewhere) gives 92.0 % (docs/results-simulated/ablation_hybrid/, "
-    "docs/results-simulated/improved_hybrid.md).",
+    "follows). The MiniRocket partner (`hybrid`) lifts K=100 from 93.0 to 97.0 %, K=744 from "
+    "86.8 to 92.2 % and hard from 50.0 to 65.0 %; on the rotated variant the axes give 4.3 % "
+    "(CNN) and 7.0 % (hybrid), and the channel choice (`auto_channels`, which picks the "
+    "invariant set there and the axes elsewhere) gives 92.0 % "
+    "(docs/results-simulated/ablation_hybrid/, docs/results-simulated/improved_hybrid.md).",
     "- Row `raw_windows` in detail: dense windows of the "
     "raw signal (ax, ay, az, gx, gy, gz, |a|, |w|; 1.28 s every 4 samples) read by a 1-D CNN "
     "(conv-BN-ReLU x 4, global average pooling, channel scaling stored in the model), cosine "
@@ -557,12 +557,13 @@ DECISIONS = [
     "measured separately on the paper's images and splits: `gaitcnn authenticate --preset "
     "improved` reads raw windows of gravity-aligned channels "
     "(docs/results-simulated/authentication_raw.md).",
-    "- **MiniRocket peer** (same splits; `--method minirocket`): K=100 98.0 % (seeds 0/1/2: "
+    "- **MiniRocket peer** (same splits; `--method minirocket`): K=100 95.7 % (seeds 0/1/2: "
     "98/93/96 %), K=744 90.2 %, hard K=100 58.7 +- 4.0 % (seeds 61/54/61 %; `python -m "
-    "gaitcnn.labeling --method minirocket --subjects 100 --seed S --data-root "
-    "<cache>/simulated-ouisir-n744-seed0-hard`). The improved preset comes close (K=100 94.3 "
-    "vs 95.7 % over the same seeds; hard 52.3 vs 58.7 %) but is NOT at least as accurate, "
-    "and it trains slower on this CPU (see `results/comparison`).",
+    "gaitcnn.labeling --method minirocket --subjects 100 --seed S --variant hard`). Row "
+    "`raw_windows` came close (K=100 94.3 %, hard 52.3 %) but was NOT as accurate, and it "
+    "trained slower on this CPU. The preset since issue 15 (row `auto_channels`) is: K=100 "
+    "97.0 %, hard 65.0 %, K=744 92.2 % (`make reproduce-comparison`, "
+    "docs/results-simulated/comparison/).",
 ]
 
 #: Caveats of this run.
