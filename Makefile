@@ -76,9 +76,11 @@ reproduce-figure8: $(STAMP)  ## Figure 8: labeling accuracy vs N probe images (M
 reproduce-figure9: $(STAMP)  ## Figure 9: N_conv and fl1 width sweeps
 	$(PY) -m experiments.figure_9 $(LABEL_ARGS) --out $(OUT)/figure9
 
-# SETTINGS="default hard rotated android" and METHODS="paper improved minirocket multirocket rdst"
-# widen the comparison (issue 15); the defaults are the default data and the first three methods.
-reproduce-comparison: $(STAMP)  ## paper vs improved preset vs MiniRocket, K = 100 (3 seeds) and 744 (METHODS=, SETTINGS=, SEEDS=; QUICK=1 tiny)
+# The default is the issue-15 grid: paper, improved, MiniRocket, MultiRocket and RDST on the
+# simulator's default, hard and rotated variants (about six hours on 2 cores; finished runs are
+# reused). METHODS="... minirocket-invariant improved-invariant" and SETTINGS="... untilted
+# android" add rows and data; QUICK=1 runs the first three methods on tiny default data.
+reproduce-comparison: $(STAMP)  ## paper vs improved preset vs MiniRocket/MultiRocket/RDST, default/hard/rotated, K = 100 (3 seeds) and 744 (METHODS=, SETTINGS=, SEEDS=; QUICK=1 tiny)
 	$(PY) -m experiments.comparison $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(QUICK),--quick) $(if $(SETTINGS),--settings $(SETTINGS)) $(if $(METHODS),--methods $(METHODS)) $(if $(SEEDS),--seeds $(SEEDS)) --out $(OUT)/comparison$(if $(QUICK),-quick)
 
 # QUICK=1: 60 subjects, 2 epochs, the embedding row only; otherwise all 744 and every row. An

@@ -149,6 +149,21 @@ ROWS: tuple[Row, ...] = (
         "training windows show which case holds (how far their gravity directions spread), "
         "so a turning sensor gets channels that no rotation changes.",
     ),
+    Row(
+        "multirocket_partner",
+        "+ MultiRocket partner at MiniRocket's feature budget (1,250 kernels; the series and "
+        "its first differences, four poolings)",
+        {
+            **_HYBRID,
+            "channels": "auto",
+            "partner": "multirocket",
+            "partner_hparams": {"num_kernels": 1250},
+        },
+        {},
+        "MultiRocket ranks above MiniRocket among fast time-series classifiers: its first "
+        "differences and extra poolings describe the shape of each step beyond its level. At "
+        "MiniRocket's number of features it costs about the same.",
+    ),
 )
 
 #: Candidate rows: one change on top of the `schedule` row, not adopted.
@@ -274,6 +289,7 @@ FULL = Plan(
             "speed",
             "hybrid",
             "auto_channels",
+            "multirocket_partner",
         ),
         "k744": (
             "paper",
@@ -284,6 +300,7 @@ FULL = Plan(
             "speed",
             "hybrid",
             "auto_channels",
+            "multirocket_partner",
         ),
         "hard_k100": (
             "paper",
@@ -296,8 +313,9 @@ FULL = Plan(
             "speed",
             "hybrid",
             "auto_channels",
+            "multirocket_partner",
         ),
-        "rotated_k100": ("paper", "speed", "hybrid", "auto_channels"),
+        "rotated_k100": ("paper", "speed", "hybrid", "auto_channels", "multirocket_partner"),
     },
     # Time budget: candidates that did not gain on their first seed are not repeated.
     row_seeds={

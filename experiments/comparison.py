@@ -2,20 +2,21 @@
 
 ``make reproduce-comparison`` (or ``python -m experiments.comparison``). Each row is one run of the
 public command a user would type - ``python -m gaitcnn.labeling --subjects K`` with ``--preset
-paper``, ``--preset improved`` or ``--method minirocket`` - in its own process, so the peak memory
-of one method is not inflated by another. All see the same data, the same subject draw (``--seed``)
-and the same gallery/probe walks. ``--methods`` adds the peers MultiRocket and RDST, MiniRocket on
-orientation-free channels - gravity-aligned (``minirocket-gravity``) and gravity-aligned plus the
-horizontal relations (``minirocket-invariant``) - and the improved preset held to the latter
-whatever the data (``improved-invariant``; the preset itself picks them only for a sensor that
-turns). ``--settings`` adds data settings beside the default: ``hard`` and ``rotated`` (simulator
-variants; the sensor turns between gallery and probe walks in ``rotated``), ``untilted`` (a
-diagnostic variant: every walker wears the sensor at the same tilt) and ``android`` (the
-accelerometer-only phone walks, ``--sensor android``). By default K = 100 runs with seeds 0-2 and K
-= 744 with seed 0 (``--seeds`` for others); ``--finished-only`` tabulates the finished runs of a
-partial grid without training. Writes ``comparison.md`` (the seeds summarised, wall time also as a
-multiple of MiniRocket's), ``comparison.csv`` (one row per run), ``comparison.png`` and
-``config.json``.
+paper``, ``--preset improved`` or ``--method minirocket|multirocket|rdst`` - in its own process, so
+the peak memory of one method is not inflated by another. All see the same data, the same subject
+draw (``--seed``) and the same gallery/probe walks. By default the five methods run on the
+simulator's ``default``, ``hard`` and ``rotated`` variants (the sensor turns between gallery and
+probe walks in ``rotated``); with ``--data-root`` on the real data only. ``--methods`` also offers
+MiniRocket on orientation-free channels - gravity-aligned (``minirocket-gravity``) and
+gravity-aligned plus the horizontal relations (``minirocket-invariant``) - and the improved preset
+held to the latter whatever the data (``improved-invariant``; the preset itself picks them only
+for a sensor that turns). ``--settings`` also offers ``untilted`` (a diagnostic variant: every
+walker wears the sensor at the same tilt) and ``android`` (the accelerometer-only phone walks,
+``--sensor android``). K = 100 runs with seeds 0-2 and K = 744 with seed 0 (``--seeds`` for
+others); the full grid takes about six hours on 2 cores, and finished runs are reused, so an
+interrupted grid resumes. ``--finished-only`` tabulates the finished runs of a partial grid
+without training. Writes ``comparison.md`` (the seeds summarised, wall time also as a multiple of
+MiniRocket's), ``comparison.csv`` (one row per run), ``comparison.png`` and ``config.json``.
 """
 
 from __future__ import annotations
@@ -57,8 +58,13 @@ ROWS = (
     ),
 )
 
-#: Rows run by default (the peers MultiRocket and RDST take 3-10x MiniRocket's time).
-DEFAULT_METHODS = ("paper", "improved", "minirocket")
+#: Rows and simulator settings of the full grid: every method on the belt variants and on the
+#: rotated one. It takes about six hours on 2 cores (RDST at K = 744: an hour a cell); finished
+#: runs are reused, so an interrupted grid resumes.
+DEFAULT_METHODS = ("paper", "improved", "minirocket", "multirocket", "rdst")
+DEFAULT_SETTINGS = ("default", "hard", "rotated")
+#: Rows of --quick (tests): the paper preset, the improved preset and MiniRocket, default data.
+QUICK_METHODS = ("paper", "improved", "minirocket")
 
 #: Data settings: (simulator variant, extra arguments of gaitcnn.labeling).
 SETTINGS = {
@@ -345,15 +351,20 @@ def _parse(argv) -> tuple[argparse.Namespace, dict]:
     parser.add_argument("--cache-dir", type=Path, default=None, help="data and image caches")
     parser.add_argument("--k", nargs="+", type=int, default=None, help="K values")
     parser.add_argument(
-        "--methods", nargs="+", default=list(DEFAULT_METHODS), choices=[r[0] for r in ROWS]
+        "--methods",
+        nargs="+",
+        default=None,
+        choices=[r[0] for r in ROWS],
+        help=f"rows (default: {' '.join(DEFAULT_METHODS)}; --quick: {' '.join(QUICK_METHODS)})",
     )
     parser.add_argument(
         "--settings",
         nargs="+",
-        default=["default"],
+        default=None,
         choices=list(SETTINGS),
         help="data settings (hard, rotated, untilted: simulator variants; android: "
-        "accelerometer only)",
+        f"accelerometer only; default: {' '.join(DEFAULT_SETTINGS)} on the simulator, default "
+        "with --data-root or --quick)",
     )
     parser.add_argument(
         "--seeds",
@@ -369,6 +380,11 @@ def _parse(argv) -> tuple[argparse.Namespace, dict]:
         help="tabulate the finished runs and list the others as not run (nothing is trained)",
     )
     args = parser.parse_args(argv)
+    if args.methods is None:
+        args.methods = list(QUICK_METHODS if args.quick else DEFAULT_METHODS)
+    if args.settings is None:
+        simulator_grid = not args.quick and args.data_root is None
+        args.settings = list(DEFAULT_SETTINGS) if simulator_grid else ["default"]
     args.missing = []
     size = dict(QUICK if args.quick else FULL)
     if args.k:

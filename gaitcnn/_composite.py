@@ -57,7 +57,7 @@ class HybridBackend:
     ----------
     config : ModelConfig
         With ``partner`` set; the network is ``config``'s, the peer is ``config.partner``
-        with its default hyper-parameters and ``config.seed``.
+        with ``config.partner_hparams`` (empty: its defaults) and ``config.seed``.
     """
 
     kind = "hybrid"
@@ -65,7 +65,9 @@ class HybridBackend:
     def __init__(self, config: ModelConfig):
         self.config = config
         self.network = NetworkBackend(config)
-        peer_config = ModelConfig.from_preset("paper", method=config.partner, seed=config.seed)
+        peer_config = ModelConfig.from_preset(
+            "paper", method=config.partner, seed=config.seed, hparams=dict(config.partner_hparams)
+        )
         self.peer = PeerBackend(peer_config)
 
     def fit(self, images, labels, n_classes: int, **kwargs) -> None:

@@ -89,6 +89,12 @@ TFLEARN_HPARAMS = ("conv_filters", "n_conv", "fl1_units", "dropout_rate")
 #:   MiniRocket's, each standardised over the classes, added
 #:   (:func:`gaitcnn.fusion.standardised_sum`). Windows every 8 samples (the peers' front end)
 #:   and 20 epochs pay for the partner (RECONSTRUCTION D25).
+#: - ``partner="multirocket", partner_hparams={"num_kernels": 1250}`` - Paper deviation: the
+#:   partner is MultiRocket at MiniRocket's feature budget (1,250 kernels on the series and its
+#:   first differences, four poolings each: 9,984 features). The differences and the extra
+#:   poolings describe the shape of each step beyond its level, and lean less on how each
+#:   walker wears the sensor (RECONSTRUCTION D27,
+#:   ``docs/results-simulated/improved_partner.md``).
 #: - ``channel_choice="auto"`` - Paper deviation: the front end holds the sensor axes and the
 #:   orientation-free ``invariant`` set; the training windows decide which one the model reads
 #:   (the axes for a sensor fixed to the body, the invariant set for one that turns between
@@ -100,7 +106,8 @@ IMPROVED: dict[str, Any] = {
     "dense_step": 8,
     "edge": "pad",
     "network": "raw_cnn",
-    "partner": "minirocket",
+    "partner": "multirocket",
+    "partner_hparams": {"num_kernels": 1250},
     "channel_choice": "auto",
     "hparams": {"n_pooled_blocks": 3},
     "epochs": 20,
@@ -127,6 +134,7 @@ VERIFICATION: dict[str, Any] = {
     "dense_step": 4,
     "network": "embedding_cnn",
     "partner": None,
+    "partner_hparams": {},
     "channel_choice": "given",
     "hparams": {},
     "epochs": 20,
@@ -244,9 +252,12 @@ class ModelConfig:
     partner : str or None
         A peer method (:data:`gaitcnn.registry.PEERS`) trained on the same windows as the
         network, whose window scores are added to the network's, each standardised per window
-        (:func:`gaitcnn.fusion.standardised_sum`; the improved preset: ``"minirocket"``).
+        (:func:`gaitcnn.fusion.standardised_sum`; the improved preset: ``"multirocket"``).
         None [P]: the network alone (``partner="none"`` drops the preset's). A Keras network
         on raw windows only.
+    partner_hparams : dict
+        Keyword arguments of the partner peer (e.g. ``{"num_kernels": 1250}``); empty: the
+        peer's defaults. A ``partner`` other than the preset's drops the preset's.
     channel_choice : str
         ``"given"`` [P]: read ``channels``. ``"auto"`` (``channels="auto"``): the front end
         holds both sets of :data:`gaitcnn.orientation.AUTO_CHANNELS` and the model reads the
@@ -279,6 +290,7 @@ class ModelConfig:
     precision: str = "float32"  # [P] float32 arithmetic
     augment: str = "none"  # [P] no augmentation
     partner: str | None = None  # [P] the network alone
+    partner_hparams: dict = field(default_factory=dict)
     channel_choice: str = "given"  # [P] the channels as given
     seed: int = 0
 
@@ -350,12 +362,22 @@ class ModelConfig:
             object.__setattr__(self, "partner", None)
         if self.partner is not None:
             self._check_partner()
+        elif self.partner_hparams:
+            raise ValueError(
+                "partner_hparams apply to a partner peer; set partner too. Received: "
+                f"partner=None, partner_hparams={self.partner_hparams!r}"
+            )
 
     def _check_partner(self) -> None:
         """Refuse, in one line, a partner peer the model cannot train beside its network."""
         if self.partner not in PEERS:
             raise ValueError(
                 f"partner must be None or one of {tuple(PEERS)}. Received: partner={self.partner!r}"
+            )
+        if not isinstance(self.partner_hparams, dict):
+            raise ValueError(
+                "partner_hparams must be a dict. Received: "
+                f"partner_hparams={self.partner_hparams!r}"
             )
         self._require_keras_raw_network(f"partner={self.partner!r} joins")
 
@@ -427,6 +449,8 @@ class ModelConfig:
         explicit = overrides.get("channels", "auto") != "auto"
         if explicit or overrides.get("augment", "none") != "none":
             values.pop("channel_choice", None)  # explicit channels, or axes to turn: as given
+        if overrides.get("partner", values.get("partner")) != values.get("partner"):
+            values.pop("partner_hparams", None)  # another partner: its own defaults
         if overrides.get("method") in PEERS:
             values = {k: v for k, v in values.items() if k not in IMPROVED} | PEER_FRONT_END
         if overrides.get("network", values.get("network")) != values.get("network"):

@@ -22,12 +22,14 @@ from experiments.ablation import ALL_ROWS, ROWS, Plan, format_cell, summarise  #
 def test_main_rows_are_cumulative():
     # each row keeps every setting of the previous one, except the values these rows replace:
     # the switch from AE-GDIs to raw windows (network, epochs), the speed step (epochs), the
-    # MiniRocket partner (windows every 8 samples, 20 epochs) and the channel choice (channels)
+    # MiniRocket partner (windows every 8 samples, 20 epochs), the channel choice (channels) and
+    # the MultiRocket partner (partner, and its partner_hparams)
     replaced = {
         "raw_windows": {"network", "epochs"},
         "speed": {"epochs"},
         "hybrid": {"dense_step", "epochs"},
         "auto_channels": {"channels"},
+        "multirocket_partner": {"partner"},
     }
     for previous, row in itertools.pairwise(ROWS):
         assert previous.labeling.keys() <= row.labeling.keys(), row.key

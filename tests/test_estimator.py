@@ -87,7 +87,7 @@ class TestReadmeExample:
         assert loaded.channels_ == auto_front_end()  # the front end holds both candidate sets
         assert loaded._backend.choice.to_dict() == fitted["model"]._backend.choice.to_dict()
 
-    def test_improved_is_a_network_and_minirocket_on_the_axes_of_a_belt_sensor(self, fitted):
+    def test_improved_is_a_network_and_multirocket_on_the_axes_of_a_belt_sensor(self, fitted):
         from gaitcnn.fusion import standardised_sum
 
         backend = fitted["model"]._backend

@@ -137,6 +137,22 @@ def test_report_includes_provenance_notes(tmp_path):
     assert "ran with commit" not in text.split("## Table 2")[0]
 
 
+def test_comparison_defaults_are_the_full_grid_on_the_simulator(tmp_path):
+    """Without --methods/--settings: every method on default, hard and rotated data; --quick and
+    a real --data-root (which has no variants) keep to default data."""
+    from experiments import comparison
+
+    args, size = comparison._parse([])
+    assert args.methods == ["paper", "improved", "minirocket", "multirocket", "rdst"]
+    assert args.settings == ["default", "hard", "rotated"] and size["k"] == (100, 744)
+    args, _ = comparison._parse(["--data-root", str(tmp_path)])
+    assert args.settings == ["default"] and "rdst" in args.methods
+    args, _ = comparison._parse(["--quick"])
+    assert args.methods == ["paper", "improved", "minirocket"] and args.settings == ["default"]
+    args, _ = comparison._parse(["--methods", "rdst", "--settings", "untilted"])
+    assert args.methods == ["rdst"] and args.settings == ["untilted"]
+
+
 def test_comparison_settings_name_their_data_and_channels(tmp_path):
     """--settings android runs on accelerometer-only walks, and the table says so."""
     from experiments import comparison

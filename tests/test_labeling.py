@@ -256,11 +256,13 @@ def test_improved_preset_end_to_end(small_run):
             "--preset", "improved", "--subjects", "4", "--data-root", str(root),
             "--epochs", "1", "--out", str(out), "--cache-dir", str(tmp / "cache"),
             "--verbose", "0", "--set", "filters=[4,8]", "--set", "n_pooled_blocks=1",
+            "--set", "partner.num_kernels=168",
         ],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     res = json.loads((out / "results.json").read_text())
     assert res["preset"] == "improved" and res["model"] == "raw_cnn"
+    assert res["model_hparams"]["filters"] == [4, 8] and "partner" not in res["model_hparams"]
     assert res["fusion"] == "mean"  # the log-probability fusion was not adopted
     # a network with a MiniRocket partner: its window scores are standardised sums, not
     # probabilities, so there is no log-probability fusion to report
@@ -275,6 +277,7 @@ def test_improved_preset_end_to_end(small_run):
     assert config["prepare"]["segmentation"] == "dense"
     assert config["train"]["lr_schedule"] == "cosine"
     assert config["labeling"]["model"]["preset"] == "improved"
+    assert config["labeling"]["model"]["partner_hparams"] == {"num_kernels": 168}
     # the channel statistics of the training windows travel inside the saved model
     model = GaitModel.load(out / "model.gaitcnn")
     norm = model._backend.models[0].get_layer("normalization")

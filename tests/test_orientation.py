@@ -106,3 +106,29 @@ def test_auto_on_a_model_config():
     with pytest.raises(ValueError, match="partner"):
         ModelConfig(partner="minirocket")  # the paper preset reads AE-GDIs
     assert ModelConfig.from_preset("improved", partner="none").partner is None
+
+
+def test_partner_hparams_reach_the_partner_and_follow_it():
+    from gaitcnn._composite import HybridBackend
+    from gaitcnn.presets import ModelConfig
+
+    config = ModelConfig.from_preset("improved")  # a MultiRocket partner at 1,250 kernels
+    assert (config.partner, config.partner_hparams) == ("multirocket", {"num_kernels": 1250})
+    assert ModelConfig.from_dict(config.to_dict()) == config
+    peer = HybridBackend(config).peer.config
+    assert (peer.method, peer.hparams) == ("multirocket", {"num_kernels": 1250})
+    lighter = ModelConfig.from_preset("improved", partner_hparams={"num_kernels": 84})
+    assert HybridBackend(lighter).peer.config.hparams == {"num_kernels": 84}
+    # the preset's partner_hparams belong to its partner: another partner starts from its own
+    # defaults, the same partner keeps them
+    assert ModelConfig.from_preset("improved", partner="multirocket").partner_hparams == {
+        "num_kernels": 1250
+    }
+    other = ModelConfig.from_preset("improved", partner="minirocket")
+    assert other.partner_hparams == {} and HybridBackend(other).peer.config.hparams == {}
+    assert ModelConfig.from_preset("improved", partner="none").partner_hparams == {}
+    assert ModelConfig.from_preset("verification").partner_hparams == {}
+    with pytest.raises(ValueError, match=r"partner_hparams.*set partner"):
+        ModelConfig(partner_hparams={"num_kernels": 84})
+    with pytest.raises(ValueError, match="partner_hparams must be a dict"):
+        ModelConfig.from_preset("improved", partner_hparams=[84])

@@ -138,7 +138,8 @@ def _method_help() -> str:
     "sets",
     multiple=True,
     metavar="FIELD=VALUE",
-    help="Network or peer hyper-parameter, JSON value, e.g. --set fl1_units=1024.",
+    help="Network or peer hyper-parameter, JSON value, e.g. --set fl1_units=1024; "
+    "partner.FIELD=VALUE for the partner peer, e.g. --set partner.num_kernels=1250.",
 )
 @click.option(
     "--out",
@@ -162,13 +163,14 @@ def labeling_command(n_subjects, data_root, variant, subset, sensor, channels, m
     their probe walks."""
     from gaitcnn.labeling._run import run_labeling
 
-    hparams = parse_set(sets)
+    hparams = parse_set(sets, dotted=True)
+    partner_hparams = hparams.pop("partner", None)
     try:
         params = LabelingParams.from_preset(
             preset, n_subjects=n_subjects, subset=subset, sensor=sensor, seed=seed, method=method,
             epochs=epochs, edge=edge, hparams=hparams or None, precision=precision,
             framework=framework, global_clipnorm=global_clipnorm, augment=augment,
-            partner=partner, channels=parse_channels(channels),
+            partner=partner, partner_hparams=partner_hparams, channels=parse_channels(channels),
         )  # fmt: skip
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
