@@ -202,7 +202,7 @@ def plot(summary: list[dict], out_png: Path, title: str) -> Path:
     colours = [plt.cm.tab10.colors[j % 10] for j in range(len(labels))]
     width = 0.8 / len(labels)
     fig, axes = plt.subplots(
-        1, len(settings), figsize=(3.2 * len(settings) + 3, 4), sharey=True, squeeze=False
+        1, len(settings), figsize=(3.2 * len(settings) + 3.8, 4), sharey=True, squeeze=False
     )
     for ax, setting in zip(axes[0], settings, strict=True):
         for j, label in enumerate(labels):
@@ -217,7 +217,7 @@ def plot(summary: list[dict], out_png: Path, title: str) -> Path:
     handles = [Patch(color=c, label=label) for c, label in zip(colours, labels, strict=True)]
     fig.legend(handles=handles, loc="center right", fontsize=7)
     fig.suptitle(title, fontsize=9)
-    fig.tight_layout(rect=(0, 0, 1 - 2.6 / fig.get_figwidth(), 1))
+    fig.tight_layout(rect=(0, 0, 1 - 3.5 / fig.get_figwidth(), 1))
     out_png.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out_png, dpi=120)
     plt.close(fig)

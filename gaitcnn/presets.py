@@ -90,8 +90,9 @@ TFLEARN_HPARAMS = ("conv_filters", "n_conv", "fl1_units", "dropout_rate")
 #:   (:func:`gaitcnn.fusion.standardised_sum`). Windows every 8 samples (the peers' front end)
 #:   and 20 epochs pay for the partner (RECONSTRUCTION D25).
 #: - ``partner="multirocket", partner_hparams={"num_kernels": 1250}`` - Paper deviation: the
-#:   partner is MultiRocket at MiniRocket's feature budget (1,250 kernels on the series and its
-#:   first differences, four poolings each: 9,984 features). The differences and the extra
+#:   partner is MultiRocket at about MiniRocket's feature budget (aeon keeps 1,176 of the 1,250
+#:   kernels, a multiple of 84, on the series and its first differences, four poolings each:
+#:   9,408 features against MiniRocket's 9,996). The differences and the extra
 #:   poolings describe the shape of each step beyond its level, and lean less on how each
 #:   walker wears the sensor (RECONSTRUCTION D27,
 #:   ``docs/results-simulated/improved_partner.md``).
