@@ -1,6 +1,6 @@
 """Backends built from other backends, and :func:`make_backend`, which picks the backend.
 
-# Paper deviation: the paper classifies with one CNN (docs/RECONSTRUCTION.md D25, D26).
+# Paper deviation: the paper classifies with one CNN (docs/RECONSTRUCTION.md D25-D27).
 
 - :class:`HybridBackend` (``ModelConfig.partner``): a raw-window network and a peer such as
   MiniRocket trained on the same windows; each window's scores are their standardised sum
