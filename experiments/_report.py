@@ -40,3 +40,13 @@ def same_model(stored: dict, current: dict, *, ignore_preset: bool = False) -> b
     if ignore_preset:
         configs = [config.replace(preset="paper") for config in configs]
     return configs[0] == configs[1]
+
+
+def same_record(
+    stored: dict, current: dict, model_key: str, *, ignore_preset: bool = False
+) -> bool:
+    """True when two saved run records agree: every field but ``model_key`` equal, and the
+    model configs under ``model_key`` the same model (:func:`same_model`)."""
+    rest = [{k: v for k, v in values.items() if k != model_key} for values in (stored, current)]
+    models = (stored.get(model_key, {}), current.get(model_key, {}))
+    return rest[0] == rest[1] and same_model(*models, ignore_preset=ignore_preset)

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments._report import same_model, versions, write_json_atomic, write_text_atomic
+from experiments._report import same_record, versions, write_json_atomic, write_text_atomic
 
 
 @dataclass(frozen=True)
@@ -414,9 +414,7 @@ def labeling_cell(row: Row, column: str, k: int, seed: int, plan: Plan, args) ->
 def _same_labeling(stored: dict, current: dict) -> bool:
     """Same protocol fields and the same model (the preset is a label; fields added to
     ``ModelConfig`` later take their defaults: :func:`experiments._report.same_model`)."""
-    rest = [{k: v for k, v in values.items() if k != "model"} for values in (stored, current)]
-    models = (stored.get("model", {}), current.get("model", {}))
-    return rest[0] == rest[1] and same_model(*models, ignore_preset=True)
+    return same_record(stored, current, "model", ignore_preset=True)
 
 
 def _reuse_external(params, setting: str, args) -> dict | None:

@@ -29,7 +29,7 @@ import sys
 import time
 from pathlib import Path
 
-from experiments._report import same_model, versions, write_json_atomic, write_text_atomic
+from experiments._report import same_record, versions, write_json_atomic, write_text_atomic
 from experiments.table_2 import to_csv
 
 #: The compared rows: (key, label, extra command-line arguments of gaitcnn.labeling).
@@ -110,8 +110,7 @@ def same_run_key(stored: dict, current: dict) -> bool:
     """True when a finished run's stored key describes the run ``current`` asks for: the same
     command and package version, and the same model (:func:`experiments._report.same_model`:
     a field added to ``ModelConfig`` after the run, at its default, changes nothing)."""
-    rest = [{k: v for k, v in key.items() if k != "config"} for key in (stored, current)]
-    return rest[0] == rest[1] and same_model(stored.get("config", {}), current.get("config", {}))
+    return same_record(stored, current, "config")
 
 
 def run_one(
@@ -226,18 +225,8 @@ def plot(summary: list[dict], out_png: Path, title: str) -> Path:
 
 def _channels_read(res: dict) -> str:
     """The channels the run's model read: with ``channels="auto"`` the set its training walks
-    chose (``results.json`` ``model_channels``; for older runs, the saved model's choice),
-    marked ``(auto)``; else the front end's."""
+    chose (``results.json`` ``model_channels``), marked ``(auto)``; else the front end's."""
     chosen = res.get("model_channels")
-    model_file = Path(res.get("run_dir", "")) / "model.gaitcnn"
-    if chosen is None and model_file.is_file():
-        import zipfile
-
-        from gaitcnn._composite import CHOICE_MEMBER
-
-        with zipfile.ZipFile(model_file) as archive:
-            if CHOICE_MEMBER in archive.namelist():
-                chosen = json.loads(archive.read(CHOICE_MEMBER))["channels"]
     if chosen is not None:
         return "+".join(chosen) + " (auto)"
     return "+".join(res.get("channels", []))

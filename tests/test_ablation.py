@@ -111,7 +111,7 @@ def test_reuse_matches_a_run_saved_before_a_field_was_added():
 
     current = LabelingParams.from_preset("improved", n_subjects=100, seed=1).to_dict()
     stored = {**current, "model": {**current["model"], "preset": "paper"}}
-    del stored["model"]["partner"]  # an older run: its partner would read None, not minirocket
+    del stored["model"]["partner"]  # an older run: its partner would read None, not the preset's
     assert not ablation._same_labeling(stored, current)
     speed = LabelingParams.from_preset("paper", n_subjects=100, seed=1).to_dict()
     older = {**speed, "model": {**speed["model"]}}

@@ -118,7 +118,7 @@ def _method_help() -> str:
     type=click.Choice([*PEERS, "none"]),
     default=None,
     help="Peer trained beside the network on the same windows, scores added per window "
-    "[default: the preset's; improved: minirocket]; none: the network alone (less memory).",
+    "[default: the preset's; improved: multirocket]; none: the network alone (less memory).",
 )
 @click.option(
     "--seed",
